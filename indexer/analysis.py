@@ -1,0 +1,73 @@
+"""The one analyzer used for indexing and for querying, by every engine.
+
+Unicode word tokens, lowercased, accents folded, possessive 's removed, English stop words dropped,
+Snowball English stems (PyStemmer, a C implementation). Each surface word is analysed once and cached,
+because news text repeats the same words endlessly.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Iterator, NamedTuple
+
+import Stemmer
+
+# Lucene's English stop set: short, and free of words that carry meaning in news ("us", "IS").
+STOP_WORDS: frozenset[str] = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then "
+    "there these they this to was will with".split()
+)
+
+# A word: letters/digits (Unicode), possibly joined by apostrophes (don't, O'Neill, group's).
+WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_POSSESSIVE_RE = re.compile(r"['’]s$")
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+class Token(NamedTuple):
+    """An analysed term with its position (among kept terms) and character span in the text."""
+
+    term: str
+    position: int
+    start: int
+    end: int
+
+
+def fold(word: str) -> str:
+    """Lowercase, drop possessive 's and apostrophes, fold accents (café -> cafe)."""
+    word = _POSSESSIVE_RE.sub("", word.lower())
+    word = word.replace("'", "").replace("’", "")
+    if not word.isascii():
+        decomposed = unicodedata.normalize("NFKD", word)
+        word = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return word
+
+
+@lru_cache(maxsize=500_000)
+def analyze_word(word: str) -> str | None:
+    """The index term for one surface word, or None for a stop word."""
+    folded = fold(word)
+    if not folded or folded in STOP_WORDS:
+        return None
+    return _stemmer.stemWord(folded)
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """Analysed tokens of a text, positions counted over kept terms only.
+
+    Counting positions after stop-word removal lets a phrase like "bank of england" match
+    "Bank of England" on every engine alike.
+    """
+    position = 0
+    for match in WORD_RE.finditer(text):
+        term = analyze_word(match.group())
+        if term is not None:
+            yield Token(term, position, match.start(), match.end())
+            position += 1
+
+
+def terms(text: str) -> list[str]:
+    """The analysed terms of a text, in order."""
+    return [t.term for t in tokens(text)]

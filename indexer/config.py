@@ -1,0 +1,119 @@
+"""One configuration object, filled once from defaults, `search.toml`, the environment and CLI options.
+
+Deep code never reads the environment: it receives a `Config`.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ArticleSearchError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
+
+DEFAULT_WEIGHTS: Mapping[str, float] = {"headline": 3.0, "bullets": 2.0, "body": 1.0, "captions": 0.5}
+
+
+def default_index_dir(env: Mapping[str, str]) -> Path:
+    """`$ARTICLE_SEARCH_INDEX`, else the XDG data dir."""
+    if env.get("ARTICLE_SEARCH_INDEX"):
+        return Path(env["ARTICLE_SEARCH_INDEX"]).expanduser()
+    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "article-search" / "index"
+
+
+def default_corpus_dirs(env: Mapping[str, str]) -> tuple[Path, ...]:
+    """`$ARTICLE_SEARCH_CORPUS` (os.pathsep-separated), else the project's bundled `corpus/`."""
+    if env.get("ARTICLE_SEARCH_CORPUS"):
+        return tuple(Path(p).expanduser() for p in env["ARTICLE_SEARCH_CORPUS"].split(os.pathsep) if p)
+    return (BUNDLED_CORPUS,)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every tunable of the tool in one place; see README 'Configuration'."""
+
+    index_dir: Path = field(default_factory=lambda: default_index_dir(os.environ))
+    corpus_dirs: tuple[Path, ...] = field(default_factory=lambda: default_corpus_dirs(os.environ))
+    engine: str = "whoosh"
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    limit: int = 10
+    snippets: int = 3
+    context: int = 1
+    max_article_bytes: int = 10 * 1024 * 1024
+    follow_symlinks: bool = False
+
+    def with_(self, **changes: Any) -> "Config":
+        """A copy with the non-None changes applied (CLI options that were not given stay unset)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """Parse `headline=3,bullets=2` into a weights mapping."""
+    weights: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or name not in DEFAULT_WEIGHTS:
+            raise ArticleSearchError(f"bad weight {part!r}: expected FIELD=NUMBER with FIELD one of {', '.join(DEFAULT_WEIGHTS)}")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise ArticleSearchError(f"bad weight {part!r}: {value!r} is not a number") from None
+    return weights
+
+
+def load_config(env: Mapping[str, str] | None = None, config_file: Path | None = None) -> Config:
+    """Defaults, then `search.toml` (`$ARTICLE_SEARCH_CONFIG` or ./search.toml), then environment."""
+    env = os.environ if env is None else env
+    path = config_file or Path(env.get("ARTICLE_SEARCH_CONFIG", "search.toml"))
+    values: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ArticleSearchError(f"cannot read config {path}: {exc}") from None
+        values = _values_from_toml(data, path)
+    weights = dict(values.pop("weights", DEFAULT_WEIGHTS))
+    if env.get("ARTICLE_SEARCH_WEIGHTS"):
+        weights.update(parse_weights(env["ARTICLE_SEARCH_WEIGHTS"]))
+    if env.get("ARTICLE_SEARCH_INDEX") or "index_dir" not in values:
+        values["index_dir"] = default_index_dir(env)
+    if env.get("ARTICLE_SEARCH_CORPUS") or "corpus_dirs" not in values:
+        values["corpus_dirs"] = default_corpus_dirs(env)
+    if env.get("ARTICLE_SEARCH_ENGINE"):
+        values["engine"] = env["ARTICLE_SEARCH_ENGINE"]
+    return Config(weights=weights, **values)
+
+
+_TOML_KEYS = {
+    "index": ("index_dir", Path),
+    "engine": ("engine", str),
+    "limit": ("limit", int),
+    "snippets": ("snippets", int),
+    "context": ("context", int),
+    "max_article_bytes": ("max_article_bytes", int),
+    "follow_symlinks": ("follow_symlinks", bool),
+}
+
+
+def _values_from_toml(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        if key == "weights":
+            if not isinstance(raw, dict):
+                raise ArticleSearchError(f"{path}: [weights] must be a table")
+            values["weights"] = {**DEFAULT_WEIGHTS, **parse_weights(",".join(f"{k}={v}" for k, v in raw.items()))}
+        elif key == "corpus":
+            items = raw if isinstance(raw, list) else [raw]
+            values["corpus_dirs"] = tuple(Path(str(p)).expanduser() for p in items)
+        elif key in _TOML_KEYS:
+            name, kind = _TOML_KEYS[key]
+            values[name] = Path(str(raw)).expanduser() if kind is Path else kind(raw)
+        else:
+            raise ArticleSearchError(f"{path}: unknown setting {key!r}")
+    return values

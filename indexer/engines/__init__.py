@@ -1,0 +1,80 @@
+"""The engine layer: the only code that knows which search engine holds an index.
+
+An engine writes `Article`s into a generation folder and answers query trees (`query.syntax`)
+with stored `Article`s and scores. Everything around it (readers, query syntax, snippets, CLI, API)
+is shared by all engines.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Protocol
+
+from ..errors import ArticleSearchError
+from ..models import Article
+
+ENGINES: dict[str, str] = {
+    "whoosh": "indexer.engines.whoosh",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied by the engine: dates as ISO strings (inclusive), lower-case names."""
+
+    since: str | None = None
+    until: str | None = None
+    source: str | None = None
+    category: str | None = None
+    exclude_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return any((self.since, self.until, self.source, self.category, self.exclude_ids))
+
+
+@dataclass(frozen=True)
+class EngineHit:
+    article: Article
+    score: float
+
+
+@dataclass(frozen=True)
+class EnginePage:
+    total: int
+    hits: tuple[EngineHit, ...]
+
+
+class EngineWriter(Protocol):
+    def add(self, article: Article) -> None: ...
+    def delete_path(self, path: str) -> None: ...
+    def commit(self) -> None: ...
+    def cancel(self) -> None: ...
+
+
+class EngineIndex(Protocol):
+    def doc_count(self) -> int: ...
+    def search(self, root: object, weights: Mapping[str, float], limit: int, filters: Filters | None = None, sort_by_date: bool = False) -> EnginePage: ...
+    def doc_frequency(self, term: str) -> int: ...
+    def close(self) -> None: ...
+
+
+class Engine(Protocol):
+    name: str
+
+    def create(self, directory: Path) -> EngineWriter: ...
+    def update(self, directory: Path) -> EngineWriter: ...
+    def open(self, directory: Path) -> EngineIndex: ...
+
+
+def get_engine(name: str) -> Engine:
+    """The engine of that name, imported on first use (engines pull in heavy libraries)."""
+    module_name = ENGINES.get(name)
+    if module_name is None:
+        raise ArticleSearchError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ArticleSearchError(f"engine {name!r} is not installed ({exc.name}); install it with: pip install -e '.[{name}]'") from None
+    return module.ENGINE
+

@@ -1,0 +1,78 @@
+"""Data classes passed between stages: readers -> engines -> reports."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The searchable text sections of an article, in display order.
+SECTIONS: tuple[str, ...] = ("headline", "bullets", "body", "captions")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as read from a file or a JSONL record."""
+
+    id: str
+    headline: str
+    bullets: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    captions: tuple[str, ...] = ()
+    date: str | None = None
+    source: str | None = None
+    url: str | None = None
+    categories: tuple[str, ...] = ()
+    path: str = ""
+    line: int | None = None
+
+    def section_text(self, section: str) -> tuple[str, ...]:
+        """The paragraphs of one section (the headline as a one-item tuple)."""
+        if section == "headline":
+            return (self.headline,) if self.headline else ()
+        return getattr(self, section)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file or record that could not be read, and why."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: counts, skipped items with reasons, duration."""
+
+    index_dir: str
+    generation: str
+    engine: str
+    indexed: int
+    skipped: tuple[Skipped, ...] = ()
+    seconds: float = 0.0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    mode: str = "build"
+
+    def to_dict(self) -> dict:
+        return {
+            "mode": self.mode,
+            "index_dir": self.index_dir,
+            "generation": self.generation,
+            "engine": self.engine,
+            "indexed": self.indexed,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "skipped": [
+                {"path": s.path, "line": s.line, "reason": s.reason} for s in self.skipped
+            ],
+            "seconds": round(self.seconds, 3),
+        }
+

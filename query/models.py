@@ -1,0 +1,74 @@
+"""What the query layer returns: results with hits, each hit with ranked snippets."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A passage of one section: the best sentence with its context, query words marked."""
+
+    section: str
+    text: str
+    highlights: tuple[Span, ...]
+    matched_terms: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"section": self.section, "text": self.text, "highlights": [list(h) for h in self.highlights]}
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    path: str
+    line: int | None
+    headline: str
+    headline_highlights: tuple[Span, ...]
+    score: float
+    date: str | None
+    source: str | None
+    categories: tuple[str, ...]
+    snippets: tuple[Snippet, ...]
+    rank: int = 0
+
+    @property
+    def location(self) -> str:
+        """The file, with the line number for records of JSONL files."""
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "path": self.path,
+            "line": self.line,
+            "headline": self.headline,
+            "headline_highlights": [list(h) for h in self.headline_highlights],
+            "score": round(self.score, 4),
+            "date": self.date,
+            "source": self.source,
+            "categories": list(self.categories),
+            "snippets": [s.to_dict() for s in self.snippets],
+        }
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    fallback: bool
+    hits: tuple[Hit, ...]
+    generation: str = ""
+    plain_words: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "fallback": self.fallback,
+            "plain_words": self.plain_words,
+            "hits": [h.to_dict() for h in self.hits],
+        }

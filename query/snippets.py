@@ -1,0 +1,112 @@
+"""Ranked snippets: the sentences with the most distinct query terms, with context around them.
+
+Works on stored article text with the index's own analyzer, so every engine gets the same snippets
+and long bodies are covered to the end.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from indexer.analysis import tokens
+from indexer.models import Article
+
+from .models import Snippet, Span
+
+SNIPPET_SECTIONS: tuple[str, ...] = ("bullets", "body", "captions")
+# A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by space and a likely start.
+_SENTENCE_END_RE = re.compile(r"""(?<=[.!?…])['"’”)\]]*\s+(?=["'‘“(\[]?[A-Z0-9])""")
+
+TermMatcher = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    text: str
+    matched: frozenset[str]
+    hits: tuple[Span, ...]
+    paragraph: int
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences of a paragraph (a heuristic splitter: abbreviations may split early)."""
+    parts, start = [], 0
+    for match in _SENTENCE_END_RE.finditer(paragraph):
+        parts.append(paragraph[start:match.start()].strip())
+        start = match.end()
+    parts.append(paragraph[start:].strip())
+    return [p for p in parts if p]
+
+
+def mark(text: str, matches: TermMatcher) -> tuple[frozenset[str], tuple[Span, ...]]:
+    """Distinct matched terms and the character spans of matching words in a text."""
+    matched: set[str] = set()
+    spans: list[Span] = []
+    for token in tokens(text):
+        if matches(token.term):
+            matched.add(token.term)
+            spans.append((token.start, token.end))
+    return frozenset(matched), tuple(spans)
+
+
+def _sentences(paragraphs: tuple[str, ...], matches: TermMatcher) -> list[_Sentence]:
+    found = []
+    for number, paragraph in enumerate(paragraphs):
+        for text in split_sentences(paragraph):
+            matched, hits = mark(text, matches)
+            found.append(_Sentence(text, matched, hits, number))
+    return found
+
+
+def _join(section: str, sentences: list[_Sentence], matched: int) -> Snippet:
+    text_parts: list[str] = []
+    highlights: list[Span] = []
+    offset = 0
+    for sentence in sentences:
+        highlights.extend((offset + s, offset + e) for s, e in sentence.hits)
+        text_parts.append(sentence.text)
+        offset += len(sentence.text) + 1
+    return Snippet(section, " ".join(text_parts), tuple(highlights), matched)
+
+
+def make_snippets(article: Article, matches: TermMatcher, count: int = 3, context: int = 1) -> tuple[Snippet, ...]:
+    """Up to `count` snippets, best first; no sentence appears twice.
+
+    With no sentence matching (a headline-only match), the article's lead sentence is shown.
+    """
+    sections = {name: _sentences(article.section_text(name), matches) for name in SNIPPET_SECTIONS}
+    candidates = sorted(
+        ((len(s.matched), len(s.hits), order, name, index)
+         for order, name in enumerate(SNIPPET_SECTIONS)
+         for index, s in enumerate(sections[name]) if s.matched),
+        key=lambda c: (-c[0], -c[1], c[2], c[4]),
+    )
+    used: dict[str, set[int]] = {name: set() for name in SNIPPET_SECTIONS}
+    snippets: list[Snippet] = []
+    for distinct, _, _, name, index in candidates:
+        if len(snippets) >= count:
+            break
+        if index in used[name]:
+            continue
+        sentences = sections[name]
+
+        def joins(neighbour: int) -> bool:
+            """Context may cross paragraphs in the body; bullets and captions stand alone."""
+            return neighbour not in used[name] and (
+                name == "body" or sentences[neighbour].paragraph == sentences[index].paragraph
+            )
+
+        first = index
+        while first > 0 and index - first < context and joins(first - 1):
+            first -= 1
+        last = index
+        while last + 1 < len(sentences) and last - index < context and joins(last + 1):
+            last += 1
+        used[name].update(range(first, last + 1))
+        snippets.append(_join(name, sentences[first:last + 1], distinct))
+    if not snippets:
+        for name in SNIPPET_SECTIONS:
+            if sections[name]:
+                return (_join(name, sections[name][: 1 + context], 0),)
+    return tuple(snippets)
