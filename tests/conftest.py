@@ -1,0 +1,52 @@
+"""Shared fixtures: real corpora from ../shared/corpora, indexes in temporary folders."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT_ROOT.parent / "shared"
+CORPORA = SHARED / "corpora"
+BBC = CORPORA / "bbc"
+DAILYMAIL = CORPORA / "dailymail_finescoop_2020"
+BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
+KNOWN_ITEMS_DEV = SHARED / "eval" / "known_items_dev.tsv"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's index, config or corpus settings."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    for name in ("ARTICLE_SEARCH_INDEX", "ARTICLE_SEARCH_CORPUS", "ARTICLE_SEARCH_WEIGHTS", "ARTICLE_SEARCH_ENGINE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ARTICLE_SEARCH_CONFIG", str(home / "no-such-search.toml"))
+
+
+@pytest.fixture(scope="session")
+def bbc_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One index of BBC + the bundled corpus, built once per test session (read-only for tests)."""
+    from indexer import build_index
+    from indexer.config import Config
+
+    index_dir = tmp_path_factory.mktemp("bbc-index")
+    report = build_index([BUNDLED_CORPUS, BBC], index_dir, Config(index_dir=index_dir))
+    assert report.indexed == 2226 and not report.skipped
+    return index_dir
+
+
+def read_known_items(path: Path = KNOWN_ITEMS_DEV) -> list[tuple[str, set[str]]]:
+    """(query, acceptable article ids) pairs from a known-item TSV file."""
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        query, targets = line.split("\t")
+        items.append((query, set(targets.split(","))))
+    return items
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"corpora: {CORPORA} ({'present' if CORPORA.is_dir() else 'MISSING'}); cpus: {os.cpu_count()}"
