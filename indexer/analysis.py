@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterator, NamedTuple
+from typing import Iterator, Mapping, NamedTuple
 
 import Stemmer
+
+from .models import SECTIONS, Article
 
 # Lucene's English stop set: short, and free of words that carry meaning in news ("us", "IS").
 STOP_WORDS: frozenset[str] = frozenset(
@@ -71,3 +74,33 @@ def tokens(text: str) -> Iterator[Token]:
 def terms(text: str) -> list[str]:
     """The analysed terms of a text, in order."""
     return [t.term for t in tokens(text)]
+
+
+def analysed_text(text: str) -> str:
+    """The analysed terms of a text joined by single spaces (the indexing fast path).
+
+    Same terms and order as `terms`, so a whitespace tokenizer gives the same positions; the
+    per-word loop runs in C (`map`, `filter`, `str.join`) instead of yielding `Token`s.
+    """
+    return " ".join(filter(None, map(analyze_word, WORD_RE.findall(text))))
+
+
+def section_terms(article: Article) -> dict[str, str]:
+    """Each searchable section of an article as space-joined analysed terms.
+
+    Paragraphs are joined so positions run on across them, as when a section is analysed whole.
+    """
+    return {name: analysed_text("\n".join(article.section_text(name))) for name in SECTIONS}
+
+
+@dataclass(frozen=True)
+class AnalysedArticle(Article):
+    """An article with its sections already analysed (done in parser processes, see `indexer.parallel`)."""
+
+    terms: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
+
+
+def article_terms(article: Article) -> Mapping[str, str]:
+    """The analysed sections: precomputed when the article carries them, else computed now."""
+    terms_ = getattr(article, "terms", None)
+    return terms_ if terms_ is not None else section_terms(article)

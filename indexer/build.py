@@ -10,7 +10,8 @@ from .engines import get_engine
 from .errors import ArticleSearchError, BuildFailed
 from .generations import IndexStore
 from .models import Article, BuildReport, Skipped
-from .readers import CorpusFile, find_files, read_file
+from .parallel import read_files
+from .readers import CorpusFile, find_files
 
 
 class Progress(Protocol):
@@ -31,8 +32,8 @@ class NoProgress:
 def read_corpus(files: Iterable[CorpusFile], config: Config, progress: Progress, skipped: list[Skipped]) -> Iterable[Article]:
     """Articles of the files in order; unreadable ones and duplicate ids go to `skipped`."""
     seen: dict[str, str] = {}
-    for file in files:
-        for item in read_file(file, config.max_article_bytes):
+    for file, items in read_files(list(files), config.max_article_bytes):
+        for item in items:
             if isinstance(item, Skipped):
                 skipped.append(item)
             elif item.id in seen:

@@ -22,14 +22,18 @@ LIST_SEPARATOR = "\n"
 MAX_EXPANSIONS = 200  # prefix and fuzzy terms expand to at most this many index terms
 
 
-class ProjectAnalyzer(Tokenizer):
-    """whoosh adapter for `indexer.analysis.tokens` (one pass: split, fold, stop, stem)."""
+class AnalysedTermsTokenizer(Tokenizer):
+    """Splits text that `indexer.analysis` already reduced to space-joined terms.
+
+    Analysis happens once per article, possibly in a parser process (`indexer.parallel`); the
+    original text is stored beside the terms (`_stored_<field>`) for snippets.
+    """
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ProjectAnalyzer)
+        return isinstance(other, AnalysedTermsTokenizer)
 
     def __hash__(self) -> int:
-        return hash(ProjectAnalyzer)
+        return hash(AnalysedTermsTokenizer)
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
@@ -37,24 +41,20 @@ class ProjectAnalyzer(Tokenizer):
         token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
         token.boost = 1.0
         token.stopped = False
-        if not tokenize:
-            token.original = token.text = value
-            token.pos, token.startchar, token.endchar = start_pos, start_char, start_char + len(value)
-            yield token
-            return
-        for item in analysis.tokens(value):
-            token.text = item.term
+        words = value.split() if tokenize else [value]
+        for position, word in enumerate(words, start_pos):
+            token.text = word
             if keeporiginal:
-                token.original = value[item.start:item.end]
+                token.original = word
             if positions:
-                token.pos = start_pos + item.position
-            if chars:
-                token.startchar, token.endchar = start_char + item.start, start_char + item.end
+                token.pos = position
+            if chars:  # offsets are not kept: snippets are cut from the stored text
+                token.startchar = token.endchar = start_char
             yield token
 
 
 def schema() -> Schema:
-    text = dict(analyzer=ProjectAnalyzer(), stored=True, phrase=True)
+    text = dict(analyzer=AnalysedTermsTokenizer(), stored=True, phrase=True)
     return Schema(
         id=ID(stored=True, unique=True),
         path=ID(stored=True),
@@ -71,20 +71,21 @@ def schema() -> Schema:
 
 
 def to_fields(article: Article) -> dict[str, Any]:
+    """whoosh fields: analysed terms indexed, the original text stored (`_stored_<field>`)."""
     fields: dict[str, Any] = {
         "id": article.id,
         "path": article.path,
-        "headline": article.headline,
-        "bullets": LIST_SEPARATOR.join(article.bullets),
-        "body": LIST_SEPARATOR.join(article.body),
-        "captions": LIST_SEPARATOR.join(article.captions),
         "categories": ",".join(c.replace(",", " ") for c in article.categories),
     }
     for name in ("line", "date", "source", "url"):
-        value = getattr(article, name)
-        if value is not None:
-            fields[name] = value
-    return {k: v for k, v in fields.items() if v != ""}
+        fields[name] = getattr(article, name)
+    fields = {k: v for k, v in fields.items() if v is not None and v != ""}
+    for name, terms in analysis.article_terms(article).items():
+        text = LIST_SEPARATOR.join(article.section_text(name))
+        if text:  # stored even when no term is left (a caption of stop words)
+            fields[name] = terms
+            fields[f"_stored_{name}"] = text
+    return fields
 
 
 def from_fields(stored: Mapping[str, Any]) -> Article:

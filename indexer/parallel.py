@@ -1,0 +1,82 @@
+"""Parsing and analysis in worker processes, in corpus order, with a bounded queue.
+
+Reading, cleaning and analysing text is pure Python and holds the GIL; engines then only add
+prepared documents. Files are grouped into batches of about `BATCH_BYTES`; at most a few batches
+per worker are in flight, so a slow engine never makes parsed articles pile up in memory.
+Small corpora are read in-process: starting workers costs more than it saves.
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import fields
+from multiprocessing import get_context
+from typing import Iterable, Iterator
+
+from .analysis import AnalysedArticle, section_terms
+from .models import Article
+from .readers import CorpusFile, ReadItem, read_file
+
+BATCH_BYTES = 2 * 1024 * 1024
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this, one process is faster
+IN_FLIGHT_PER_WORKER = 3
+
+
+def default_workers() -> int:
+    """Worker processes for parsing: the CPUs this process may use, at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def analysed(article: Article) -> AnalysedArticle:
+    """The article with its sections analysed, ready for any engine."""
+    values = {f.name: getattr(article, f.name) for f in fields(Article)}
+    return AnalysedArticle(**values, terms=section_terms(article))
+
+
+def _read_batch(batch: list[CorpusFile], max_bytes: int) -> list[list[ReadItem]]:
+    """Worker: the items of each file of a batch, articles already analysed."""
+    return [[analysed(i) if isinstance(i, Article) else i for i in read_file(file, max_bytes)] for file in batch]
+
+
+def _batches(files: Iterable[CorpusFile]) -> Iterator[list[CorpusFile]]:
+    batch: list[CorpusFile] = []
+    size = 0
+    for file in files:
+        batch.append(file)
+        size += file.size
+        if size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = None) -> Iterator[tuple[CorpusFile, list[ReadItem]]]:
+    """(file, its items) for every file in the given order, parsed in parallel when it pays."""
+    workers = default_workers() if workers is None else workers
+    if workers <= 1 or sum(f.size for f in files) < PARALLEL_MIN_BYTES:
+        for file in files:
+            yield file, list(read_file(file, max_bytes))
+        return
+    # "spawn": the engine writer may already run threads, which must not be forked.
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    try:
+        pending: deque[tuple[list[CorpusFile], Future[list[list[ReadItem]]]]] = deque()
+        for batch in _batches(files):
+            pending.append((batch, pool.submit(_read_batch, batch, max_bytes)))
+            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
+                yield from _finish(pending.popleft())
+        while pending:
+            yield from _finish(pending.popleft())
+    finally:  # also when the consumer stops early: drop queued batches, do not wait for them
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _finish(item: tuple[list[CorpusFile], "Future[list[list[ReadItem]]]"]) -> Iterator[tuple[CorpusFile, list[ReadItem]]]:
+    batch, future = item
+    yield from zip(batch, future.result())
