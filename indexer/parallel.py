@@ -3,7 +3,9 @@
 Reading, cleaning and analysing text is pure Python and holds the GIL; engines then only add
 prepared documents. Files are grouped into batches of about `BATCH_BYTES`; at most a few batches
 per worker are in flight, so a slow engine never makes parsed articles pile up in memory.
-Small corpora are read in-process: starting workers costs more than it saves.
+Small corpora are read in-process: starting workers costs more than it saves. Workers are forked
+(a spawned worker re-imports the caller's main module, which breaks scripts without a main guard);
+where fork is not available, reading stays in-process.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import fields
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from typing import Iterable, Iterator
 
 from .analysis import AnalysedArticle, section_terms
@@ -59,12 +61,11 @@ def _batches(files: Iterable[CorpusFile]) -> Iterator[list[CorpusFile]]:
 def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = None) -> Iterator[tuple[CorpusFile, list[ReadItem]]]:
     """(file, its items) for every file in the given order, parsed in parallel when it pays."""
     workers = default_workers() if workers is None else workers
-    if workers <= 1 or sum(f.size for f in files) < PARALLEL_MIN_BYTES:
+    if workers <= 1 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or "fork" not in get_all_start_methods():
         for file in files:
             yield file, list(read_file(file, max_bytes))
         return
-    # "spawn": the engine writer may already run threads, which must not be forked.
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
     try:
         pending: deque[tuple[list[CorpusFile], Future[list[list[ReadItem]]]]] = deque()
         for batch in _batches(files):

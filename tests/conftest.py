@@ -25,14 +25,26 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("ARTICLE_SEARCH_CONFIG", str(home / "no-such-search.toml"))
 
 
+ENGINES = ("whoosh", "tantivy")
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn: tests taking an index built with it run once per engine."""
+    if request.param != "whoosh":
+        pytest.importorskip(request.param, reason=f"engine {request.param} not installed (pip install -e '.[{request.param}]')")
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def bbc_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One index of BBC + the bundled corpus, built once per test session (read-only for tests)."""
+def bbc_index(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Path:
+    """One index of BBC + the bundled corpus per engine, built once per test session (read-only for tests)."""
     from indexer import build_index
     from indexer.config import Config
 
-    index_dir = tmp_path_factory.mktemp("bbc-index")
-    report = build_index([BUNDLED_CORPUS, BBC], index_dir, Config(index_dir=index_dir))
+    index_dir = tmp_path_factory.mktemp(f"bbc-index-{engine}")
+    report = build_index([BUNDLED_CORPUS, BBC], index_dir, Config(index_dir=index_dir, engine=engine))
+    assert report.engine == engine
     assert report.indexed == 2226 and not report.skipped
     return index_dir
 

@@ -16,6 +16,7 @@ from ..models import Article
 
 ENGINES: dict[str, str] = {
     "whoosh": "indexer.engines.whoosh",
+    "tantivy": "indexer.engines.tantivy",
 }
 
 

@@ -186,7 +186,8 @@ class WhooshIndex:
             kwargs.update(sortedby="date", reverse=True)
         try:
             results = self._searcher.search(query, **kwargs)
-            hits = tuple(EngineHit(from_fields(hit.fields()), float(hit.score or 0.0)) for hit in results)
+            # sorted by date, whoosh puts the sort key where the score goes: no score then
+            hits = tuple(EngineHit(from_fields(hit.fields()), 0.0 if sort_by_date else float(hit.score or 0.0)) for hit in results)
             return EnginePage(len(results), hits)
         except (OSError, EOFError, KeyError, ValueError) as exc:
             raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None

@@ -1,0 +1,234 @@
+"""The tantivy engine (package tantivy, a Rust library): every tantivy call of the project lives here.
+
+tantivy indexes the project's own analysed terms (`indexer.analysis`, space-joined, split by its
+whitespace tokenizer), so stems, stop words and phrase positions are exactly those of the whoosh
+engine. The original article is stored once, as JSON, for results and snippets.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import tantivy
+
+from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
+
+from .. import analysis
+from ..errors import IndexDamaged
+from ..models import Article
+from . import EngineHit, EnginePage, Filters
+
+HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
+_RAW = "raw"
+_TERMS = "whitespace"
+_DATE_DIGITS = 14  # YYYYMMDDhhmmss
+SUBFOLDER = "tantivy"  # tantivy's own meta.json must not meet the generation's meta.json
+
+
+def schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for name in SEARCH_FIELDS:
+        builder.add_text_field(name, tokenizer_name=_TERMS, index_option="position")
+    for name in ("id", "path", "source", "categories"):
+        builder.add_text_field(name, tokenizer_name=_RAW, index_option="basic")
+    builder.add_integer_field("date", indexed=True, fast=True)
+    builder.add_bytes_field("article", stored=True)
+    return builder.build()
+
+
+def date_key(value: str | None, upper: bool = False) -> int | None:
+    """An ISO date or date-time as a sortable integer YYYYMMDDhhmmss (missing parts 0, or 9 for `upper`)."""
+    if not value:
+        return None
+    digits = "".join(re.findall(r"\d", value))[:_DATE_DIGITS]
+    if len(digits) < 4:
+        return None
+    return int(digits.ljust(_DATE_DIGITS, "9" if upper else "0"))
+
+
+def keywords(value: str) -> list[str]:
+    """Comma-separated names, trimmed and lower-cased (as whoosh's KEYWORD field splits them)."""
+    return [k.strip().lower() for k in value.split(",") if k.strip()]
+
+
+def to_json(article: Article) -> bytes:
+    record = {
+        "id": article.id, "headline": article.headline, "bullets": article.bullets, "body": article.body,
+        "captions": article.captions, "date": article.date, "source": article.source, "url": article.url,
+        "categories": article.categories, "path": article.path, "line": article.line,
+    }
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def from_json(data: bytes) -> Article:
+    record = json.loads(data)
+    for name in ("bullets", "body", "captions", "categories"):
+        record[name] = tuple(record[name])
+    return Article(**record)
+
+
+def to_document(article: Article) -> tantivy.Document:
+    doc = tantivy.Document()
+    for name, terms in analysis.article_terms(article).items():
+        if terms:
+            doc.add_text(name, terms)
+    doc.add_text("id", article.id)
+    doc.add_text("path", article.path)
+    for name in keywords(article.source or ""):
+        doc.add_text("source", name)
+    for category in article.categories:
+        for name in keywords(category.replace(",", " ")):
+            doc.add_text("categories", name)
+    key = date_key(article.date)
+    if key is not None:
+        doc.add_integer("date", key)
+    doc.add_bytes("article", to_json(article))
+    return doc
+
+
+class TantivyWriter:
+    """Adds articles; `replace` makes an added article replace any with the same id (updates)."""
+
+    def __init__(self, index: tantivy.Index, replace: bool = False) -> None:
+        self._writer = index.writer(heap_size=HEAP_BYTES)
+        self._replace = replace
+
+    def add(self, article: Article) -> None:
+        if self._replace:
+            self._writer.delete_documents_by_term("id", article.id)
+        self._writer.add_document(to_document(article))
+
+    def delete_path(self, path: str) -> None:
+        self._writer.delete_documents_by_term("path", path)
+
+    def commit(self) -> None:
+        self._writer.commit()
+        self._writer.wait_merging_threads()
+
+    def cancel(self) -> None:
+        self._writer.rollback()
+        self._writer.wait_merging_threads()
+
+
+class _Translator:
+    """The query tree as tantivy queries; a field-less leaf becomes an OR over weighted fields."""
+
+    def __init__(self, schema_: tantivy.Schema, weights: Mapping[str, float]) -> None:
+        self.schema = schema_
+        self.weights = weights
+
+    def query(self, node: Node) -> tantivy.Query:
+        if isinstance(node, And):
+            clauses = [
+                (tantivy.Occur.MustNot, self.query(i.item)) if isinstance(i, Not) else (tantivy.Occur.Must, self.query(i))
+                for i in node.items
+            ]
+            return tantivy.Query.boolean_query(clauses)
+        if isinstance(node, Or):
+            return tantivy.Query.boolean_query([(tantivy.Occur.Should, self.query(i)) for i in node.items])
+        if isinstance(node, Not):  # a NOT on its own (inside OR): everything but it
+            return tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, self.query(node.item))]
+            )
+        fields = [node.field] if node.field else [f for f in SEARCH_FIELDS if self.weights.get(f, 0) > 0]
+        leaves = [self.leaf(node, f, self.weights.get(f, 1.0) or 1.0) for f in fields]
+        if len(leaves) == 1:
+            return leaves[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in leaves])
+
+    def leaf(self, node: Term | Phrase, field: str, boost: float) -> tantivy.Query:
+        if isinstance(node, Phrase):
+            query = tantivy.Query.phrase_query(self.schema, field, list(node.terms))
+        elif node.prefix:
+            query = tantivy.Query.regex_query(self.schema, field, _regex_escape(node.term) + ".*")
+        elif node.fuzzy:
+            query = tantivy.Query.fuzzy_term_query(self.schema, field, node.term, distance=node.fuzzy)
+        else:
+            query = tantivy.Query.term_query(self.schema, field, node.term)
+        return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
+
+    def filters(self, filters: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        clauses = []
+        if filters.since or filters.until:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
+                self.schema, "date", tantivy.FieldType.Integer,
+                date_key(filters.since) or 0, date_key(filters.until, upper=True) or int("9" * _DATE_DIGITS),
+            )))
+        if filters.source:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", filters.source.strip().lower())))
+        if filters.category:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "categories", filters.category.strip().lower())))
+        if filters.exclude_ids:
+            clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_set_query(self.schema, "id", list(filters.exclude_ids))))
+        return clauses
+
+
+def _regex_escape(text: str) -> str:
+    """Escape for tantivy's (Rust) regex syntax: every non-word character gets a backslash."""
+    return re.sub(r"([^\w])", r"\\\1", text)
+
+
+class TantivyIndex:
+    """An open tantivy generation; one searcher reused across queries (a generation never changes)."""
+
+    def __init__(self, directory: Path) -> None:
+        try:
+            self._index = tantivy.Index.open(str(directory / SUBFOLDER))
+            self._searcher = self._index.searcher()
+        except Exception as exc:  # tantivy raises ValueError/OSError-like errors on damaged files
+            raise IndexDamaged(f"cannot open the index at {directory}: {exc}") from None
+        self._schema = self._index.schema
+
+    def doc_count(self) -> int:
+        return self._searcher.num_docs
+
+    def doc_frequency(self, term: str) -> int:
+        return sum(self._searcher.doc_freq(f, term) for f in SEARCH_FIELDS)
+
+    def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
+               sort_by_date: bool = False) -> EnginePage:
+        translator = _Translator(self._schema, weights)
+        query = translator.query(root)
+        if filters:
+            # the text query scores; filters only restrict (a constant score of 0 adds nothing)
+            restrictions = [(occur, tantivy.Query.const_score_query(q, 0.0)) for occur, q in translator.filters(filters)]
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *restrictions])
+        options: dict[str, Any] = {"limit": limit, "count": True}
+        if sort_by_date:
+            options.update(order_by_field="date", order=tantivy.Order.Desc)
+        try:
+            result = self._searcher.search(query, **options)
+            hits = tuple(
+                EngineHit(from_json(self._searcher.doc(address).get_first("article")), 0.0 if sort_by_date else float(score))
+                for score, address in result.hits
+            )
+        except (ValueError, OSError, KeyError, TypeError) as exc:
+            raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None
+        return EnginePage(result.count or 0, hits)
+
+    def close(self) -> None:
+        self._searcher = None  # type: ignore[assignment]
+        self._index = None  # type: ignore[assignment]
+
+
+class TantivyEngine:
+    name = "tantivy"
+
+    def create(self, directory: Path) -> TantivyWriter:
+        (directory / SUBFOLDER).mkdir()
+        return TantivyWriter(tantivy.Index(schema(), path=str(directory / SUBFOLDER)))
+
+    def update(self, directory: Path) -> TantivyWriter:
+        try:
+            index = tantivy.Index.open(str(directory / SUBFOLDER))
+        except Exception as exc:
+            raise IndexDamaged(f"cannot open the index at {directory}: {exc}") from None
+        return TantivyWriter(index, replace=True)
+
+    def open(self, directory: Path) -> TantivyIndex:
+        return TantivyIndex(directory)
+
+
+ENGINE = TantivyEngine()

@@ -1,0 +1,141 @@
+"""Every engine answers the same query trees alike: filters, date order, updates, term statistics."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import BBC, BUNDLED_CORPUS
+
+from indexer import build_index
+from indexer.analysis import analysed_text, terms
+from indexer.cli import main as index_main
+from indexer.config import Config
+from indexer.engines import Filters, get_engine
+from indexer.generations import IndexStore
+from indexer.models import Article
+from query import Searcher, search
+from query.syntax import parse
+
+FEED = [
+    {"id": "a1", "headline": "Floods close the Bank of England", "body": "Water rose in the City of London.",
+     "date": "2020-08-03", "source": "Daily Mail", "categories": ["news", "Weather Desk"]},
+    {"id": "a2", "headline": "Bank floods again", "body": "The bank of England stayed shut.",
+     "date": "2020-09-15T10:00:00", "source": "Reuters", "categories": ["business"]},
+    {"id": "a3", "headline": "Floods in England", "body": "A bank holiday was cancelled.",
+     "date": "2019-01-01", "source": "Daily Mail", "categories": ["news"]},
+    {"id": "a4", "headline": "Undated floods", "body": "No date on this one about floods."},
+]
+
+
+@pytest.fixture(scope="module")
+def feed_index(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Path:
+    corpus = tmp_path_factory.mktemp("feed")
+    (corpus / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in FEED) + "\n", encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp(f"feed-index-{engine}")
+    build_index([corpus], index_dir, Config(index_dir=index_dir, engine=engine))
+    return index_dir
+
+
+def engine_search(index_dir: Path, query: str, filters: Filters | None = None, sort_by_date: bool = False) -> list[str]:
+    generation = IndexStore(index_dir).current()
+    index = get_engine(generation.engine).open(generation.path)
+    try:
+        page = index.search(parse(query).root, Config().weights, 10, filters, sort_by_date)
+        return [hit.article.id for hit in page.hits]
+    finally:
+        index.close()
+
+
+def test_filters_restrict_without_reordering(feed_index: Path) -> None:
+    assert set(engine_search(feed_index, "floods")) == {"a1", "a2", "a3", "a4"}
+    assert set(engine_search(feed_index, "floods", Filters(since="2020-01-01"))) == {"a1", "a2"}
+    assert set(engine_search(feed_index, "floods", Filters(until="2020-09-15"))) == {"a1", "a2", "a3"}
+    assert set(engine_search(feed_index, "floods", Filters(since="2020-08-03", until="2020-08-03"))) == {"a1"}
+    assert set(engine_search(feed_index, "floods", Filters(source="daily mail"))) == {"a1", "a3"}
+    assert set(engine_search(feed_index, "floods", Filters(category="Weather Desk"))) == {"a1"}
+    assert set(engine_search(feed_index, "floods", Filters(exclude_ids=("a1", "a4")))) == {"a2", "a3"}
+
+
+def test_sort_by_date_newest_first(feed_index: Path) -> None:
+    assert engine_search(feed_index, "floods", sort_by_date=True)[:3] == ["a2", "a1", "a3"]
+
+
+def test_phrase_ignores_stop_words_and_fields_restrict(feed_index: Path) -> None:
+    assert set(engine_search(feed_index, '"bank of england"')) == {"a1", "a2"}
+    assert engine_search(feed_index, 'headline:"bank of england"') == ["a1"]
+    assert set(engine_search(feed_index, "bank -headline:bank")) == {"a3"}
+    assert set(engine_search(feed_index, "cancel* OR shut")) == {"a2", "a3"}
+    assert set(engine_search(feed_index, "Londn~")) == {"a1"}
+
+
+def test_stored_article_comes_back_whole(feed_index: Path) -> None:
+    hit = search("undated", index=feed_index).hits[0]
+    assert hit.id == "a4" and hit.date is None and hit.snippets[0].text == "No date on this one about floods."
+    hit = search("cancelled", index=feed_index).hits[0]
+    assert hit.categories == ("news",) and hit.source == "Daily Mail" and hit.date == "2019-01-01"
+
+
+def test_update_replaces_by_id_and_deletes_by_path(tmp_path: Path, engine: str) -> None:
+    engine_ = get_engine(engine)
+    generation = tmp_path / "gen"
+    generation.mkdir()
+    writer = engine_.create(generation)
+    writer.add(Article(id="x", headline="Old headline about zebras", path="/c/x.txt"))
+    writer.add(Article(id="y", headline="Giraffes", path="/c/y.txt"))
+    writer.commit()
+    writer = engine_.update(generation)
+    writer.add(Article(id="x", headline="New headline about okapis", path="/c/x.txt"))
+    writer.delete_path("/c/y.txt")
+    writer.commit()
+    index = engine_.open(generation)
+    try:
+        assert index.doc_count() == 1
+        assert index.search(parse("okapis").root, Config().weights, 10).total == 1
+        assert index.search(parse("zebras").root, Config().weights, 10).total == 0
+        assert index.search(parse("giraffes").root, Config().weights, 10).total == 0
+    finally:
+        index.close()
+
+
+def test_document_frequency_counts_each_field(bbc_index: Path) -> None:
+    generation = IndexStore(bbc_index).current()
+    index = get_engine(generation.engine).open(generation.path)
+    try:
+        assert index.doc_count() == 2226
+        assert index.doc_frequency("jalalabad") >= 1
+        assert index.doc_frequency("zzqxvnonexistent") == 0
+    finally:
+        index.close()
+
+
+def test_engines_rank_the_same_articles_first(tmp_path_factory: pytest.TempPathFactory) -> None:
+    pytest.importorskip("tantivy")
+    tops = {}
+    for name in ("whoosh", "tantivy"):
+        index_dir = tmp_path_factory.mktemp(f"bbc-small-{name}")
+        build_index([BUNDLED_CORPUS, BBC / "politics"], index_dir, Config(index_dir=index_dir, engine=name))
+        with Searcher(index_dir) as searcher:
+            tops[name] = [searcher.search(q, limit=3).hits[0].id for q in ("Jalalabad checkpoints", "Gibraltar Straw", "Shevardnadze amnesty", '"jack straw" Iraq')]
+    assert tops["whoosh"] == tops["tantivy"]
+
+
+def test_cli_builds_with_the_chosen_engine_and_search_follows_it(tmp_path: Path, engine: str) -> None:
+    index_dir = tmp_path / "ix"
+    result = CliRunner().invoke(index_main, ["build", str(BUNDLED_CORPUS), "--index", str(index_dir), "--engine", engine, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["engine"] == engine
+    generation = IndexStore(index_dir).current()
+    assert json.loads((generation.path / "meta.json").read_text())["engine"] == engine
+    assert search("Jalalabad checkpoints", index=index_dir).hits[0].id == "founding-article.txt"
+
+
+def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(index_main, ["build", str(BUNDLED_CORPUS), "--index", str(tmp_path / "ix"), "--engine", "lucene"])
+    assert result.exit_code == 2 and "unknown engine" in result.stderr and "tantivy" in result.stderr
+
+
+def test_fast_analysis_path_gives_the_same_terms() -> None:
+    text = (BUNDLED_CORPUS / "founding-article.txt").read_text(encoding="utf-8") + " Café O'Neill's don’t IS-KP 1,000"
+    assert analysed_text(text).split() == terms(text)
