@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import fields
-from multiprocessing import get_all_start_methods, get_context
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .analysis import AnalysedArticle, section_terms
 from .models import Article
 from .readers import CorpusFile, ReadItem, read_file
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 BATCH_BYTES = 2 * 1024 * 1024
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this, one process is faster
@@ -60,6 +61,9 @@ def _batches(files: Iterable[CorpusFile]) -> Iterator[list[CorpusFile]]:
 
 def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = None) -> Iterator[tuple[CorpusFile, list[ReadItem]]]:
     """(file, its items) for every file in the given order, parsed in parallel when it pays."""
+    from concurrent.futures import ProcessPoolExecutor  # imported here: `search` loads this module too
+    from multiprocessing import get_all_start_methods, get_context
+
     workers = default_workers() if workers is None else workers
     if workers <= 1 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or "fork" not in get_all_start_methods():
         for file in files:
@@ -67,7 +71,7 @@ def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = No
         return
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
     try:
-        pending: deque[tuple[list[CorpusFile], Future[list[list[ReadItem]]]]] = deque()
+        pending: deque[tuple[list[CorpusFile], "Future[list[list[ReadItem]]]"]] = deque()
         for batch in _batches(files):
             pending.append((batch, pool.submit(_read_batch, batch, max_bytes)))
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:

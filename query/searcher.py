@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from indexer.build import Progress, build_index
 from indexer.config import Config, load_config
 from indexer.engines import EngineIndex, Filters, get_engine
 from indexer.errors import IndexMissing, QueryError
@@ -13,6 +12,9 @@ from indexer.generations import IndexStore
 from .models import Hit, SearchResults
 from .snippets import mark, make_snippets
 from .syntax import SEARCH_FIELDS, ParsedQuery, parse, restrict, term_matcher
+
+if TYPE_CHECKING:
+    from indexer.build import Progress
 
 MAX_LIMIT = 10_000
 
@@ -29,6 +31,8 @@ class Searcher:
         self.config = (config or load_config()).with_(index_dir=Path(index) if index else None)
         self.store = IndexStore(self.config.index_dir)
         if build_if_missing and not self.store.exists():
+            from indexer.build import build_index  # only a first run builds: keep it off the query path
+
             build_index(config=self.config, progress=progress)
         self._generation: str | None = None
         self._index: EngineIndex | None = None
