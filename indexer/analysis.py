@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterator, Mapping, NamedTuple
+from typing import Callable, Iterator, Mapping, NamedTuple
 
 import Stemmer
 
@@ -83,6 +83,11 @@ def analysed_text(text: str) -> str:
     per-word loop runs in C (`map`, `filter`, `str.join`) instead of yielding `Token`s.
     """
     return " ".join(filter(None, map(analyze_word, WORD_RE.findall(text))))
+
+
+def any_term_matches(text: str, predicate: Callable[[str], bool]) -> bool:
+    """True if any analysed term of the text satisfies the predicate (a quick test, loops in C)."""
+    return any(map(predicate, set(filter(None, map(analyze_word, WORD_RE.findall(text))))))
 
 
 def section_terms(article: Article) -> dict[str, str]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
-from indexer.analysis import tokens
+from indexer.analysis import any_term_matches, tokens
 from indexer.models import Article
 
 from .models import Snippet, Span
@@ -53,8 +54,9 @@ def mark(text: str, matches: TermMatcher) -> tuple[frozenset[str], tuple[Span, .
 def _sentences(paragraphs: tuple[str, ...], matches: TermMatcher) -> list[_Sentence]:
     found = []
     for number, paragraph in enumerate(paragraphs):
+        marked = any_term_matches(paragraph, matches)  # most paragraphs match nothing: skip marking them
         for text in split_sentences(paragraph):
-            matched, hits = mark(text, matches)
+            matched, hits = mark(text, matches) if marked and any_term_matches(text, matches) else (frozenset(), ())
             found.append(_Sentence(text, matched, hits, number))
     return found
 
@@ -75,6 +77,7 @@ def make_snippets(article: Article, matches: TermMatcher, count: int = 3, contex
 
     With no sentence matching (a headline-only match), the article's lead sentence is shown.
     """
+    matches = lru_cache(maxsize=None)(matches)  # an article repeats its words: ask once per word
     sections = {name: _sentences(article.section_text(name), matches) for name in SNIPPET_SECTIONS}
     candidates = sorted(
         ((len(s.matched), len(s.hits), order, name, index)
