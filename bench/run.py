@@ -37,6 +37,8 @@ QUERIES = BENCH / "queries.txt"
 COLD_QUERIES = ("Jalalabad", "oil prices", '"prime minister"', "Brexit trade deal chance", "goverment")
 SYNTHETIC_COUNT = 200_000
 REFERENCE = "raw-tantivy"
+# Children may cache bytecode, as an installed tool does (a cold query must not recompile everything).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 @dataclass
@@ -122,7 +124,7 @@ def run_measured(command: list[str], ok: tuple[int, ...] = (0,)) -> Run:
     """Run a child process and measure it."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=PROJECT_ROOT)
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=PROJECT_ROOT, env=CHILD_ENV)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started

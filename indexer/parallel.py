@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 BATCH_BYTES = 2 * 1024 * 1024
-PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this, one process is faster
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # below this, one process is faster
 IN_FLIGHT_PER_WORKER = 3
 
 

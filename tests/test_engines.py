@@ -139,3 +139,23 @@ def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:
 def test_fast_analysis_path_gives_the_same_terms() -> None:
     text = (BUNDLED_CORPUS / "founding-article.txt").read_text(encoding="utf-8") + " Café O'Neill's don’t IS-KP 1,000"
     assert analysed_text(text).split() == terms(text)
+
+
+def test_parallel_parsing_gives_the_same_items_in_the_same_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from indexer import parallel
+    from indexer.readers import find_files
+
+    (tmp_path / "bad.jsonl").write_text('{"headline": "Fine", "body": "Body."}\n{broken\n', encoding="utf-8")
+    files, _ = find_files([BBC / "tech", tmp_path])
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "BATCH_BYTES", 64 * 1024)
+    one = list(parallel.read_files(files, 10**7, workers=1))
+    two = list(parallel.read_files(files, 10**7, workers=2))
+    assert [f for f, _ in one] == [f for f, _ in two] == files
+    def plain(items: list) -> list:
+        return [(i.id, i.headline, i.bullets, i.body, i.captions, i.path, i.line) if isinstance(i, Article) else str(i) for i in items]
+
+    assert [plain(items) for _, items in one] == [plain(items) for _, items in two]
+    articles = [i for _, items in two for i in items if isinstance(i, Article)]
+    assert all(i.terms == {n: analysed_text("\n".join(i.section_text(n))) for n in i.terms} for i in articles)
+    assert any(not isinstance(i, Article) and i.line == 2 for _, items in two for i in items)
