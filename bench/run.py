@@ -166,7 +166,9 @@ def measure(system: str, corpus_name: str, corpus: Path, articles: int, work: Pa
         result.cold_ms = statistics.median(colds)
     except (RuntimeError, OSError, ValueError) as exc:
         result.errors.append(str(exc))
-    print(f"  {corpus_name:9} {system:16} {format_row(result, None)}", file=sys.stderr, flush=True)
+    print(f"  {format_row(result, None)}", file=sys.stderr, flush=True)
+    with open(work / "results.jsonl", "a", encoding="utf-8") as log:  # survives an interrupted run
+        log.write(json.dumps(asdict(result)) + "\n")
     return result
 
 
@@ -238,7 +240,12 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--corpora", default="real,synthetic")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--report", type=Path, default=None, help="only print the table of a results.jsonl file")
     args = parser.parse_args()
+    if args.report:
+        saved = [Result(**json.loads(line)) for line in args.report.read_text().splitlines() if line.strip()]
+        print(table(saved, any(r.update_s is not None for r in saved)))
+        return
     systems = [s for s in args.systems.split(",") if s]
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
