@@ -41,6 +41,19 @@ def analysed(article: Article) -> AnalysedArticle:
     return AnalysedArticle(**values, terms=section_terms(article))
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: leave when the building process dies (a SIGTERM does not reach workers)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _read_batch(batch: list[CorpusFile], max_bytes: int) -> list[list[ReadItem]]:
     """Worker: the items of each file of a batch, articles already analysed."""
     return [[analysed(i) if isinstance(i, Article) else i for i in read_file(file, max_bytes)] for file in batch]
@@ -69,7 +82,7 @@ def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = No
         for file in files:
             yield file, list(read_file(file, max_bytes))
         return
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_exit_with_parent, initargs=(os.getpid(),))
     try:
         pending: deque[tuple[list[CorpusFile], "Future[list[list[ReadItem]]]"]] = deque()
         for batch in _batches(files):
