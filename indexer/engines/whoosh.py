@@ -16,6 +16,7 @@ from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
+from ..parallel import default_workers
 from . import EngineHit, EnginePage, Filters
 
 LIST_SEPARATOR = "\n"
@@ -102,30 +103,58 @@ def from_fields(stored: Mapping[str, Any]) -> Article:
 
 
 class WhooshWriter:
-    """Adds articles; `replace` makes an added article replace any with the same id (updates)."""
+    """Adds articles; `replace` makes an added article replace any with the same id (updates).
+
+    A build of at least `PARALLEL_FROM` articles uses whoosh's multiprocessing writer (`procs`
+    sub-writers, their segments merged into one at commit); smaller ones are not worth the forks,
+    so the first articles wait in a list until the size is known.
+    """
+
+    PARALLEL_FROM = 2_000
 
     def __init__(self, ix: Any, procs: int = 1, replace: bool = False) -> None:
+        self._ix = ix
+        self._procs = procs
+        self._replace = replace
+        self._pending: list[dict[str, Any]] | None = [] if procs > 1 and not replace else None
+        self._writer: Any = None if self._pending is not None else self._open(1)
+
+    def _open(self, procs: int) -> Any:
         # compound=False: whoosh opens a compound segment by copying each part into memory
         # (BytesIO over the mmap), which made opening a large index take most of a cold query
         options: dict[str, Any] = {"limitmb": 256, "compound": False}
-        self._writer = ix.writer(procs=procs, **options) if procs > 1 else ix.writer(**options)
-        self._replace = replace
+        return self._ix.writer(procs=procs, multisegment=False, **options) if procs > 1 else self._ix.writer(**options)
+
+    def _start(self, procs: int) -> None:
+        pending, self._pending = self._pending or [], None
+        self._writer = self._open(procs)
+        for fields in pending:
+            self._writer.add_document(**fields)
 
     def add(self, article: Article) -> None:
         fields = to_fields(article)
-        if self._replace:
+        if self._pending is not None:
+            self._pending.append(fields)
+            if len(self._pending) >= self.PARALLEL_FROM:
+                self._start(self._procs)
+        elif self._replace:
             self._writer.update_document(**fields)
         else:
             self._writer.add_document(**fields)
 
     def delete_path(self, path: str) -> None:
+        if self._pending is not None:
+            self._start(1)
         self._writer.delete_by_term("path", path)
 
     def commit(self) -> None:
+        if self._pending is not None:
+            self._start(1)
         self._writer.commit()
 
     def cancel(self) -> None:
-        self._writer.cancel()
+        if self._writer is not None:
+            self._writer.cancel()
 
 
 def _translate(node: Node, weights: Mapping[str, float]) -> wq.Query:
@@ -202,9 +231,9 @@ class WhooshIndex:
 class WhooshEngine:
     name = "whoosh"
 
-    def create(self, directory: Path, procs: int = 1) -> WhooshWriter:
+    def create(self, directory: Path, procs: int | None = None) -> WhooshWriter:
         ix = whoosh_index.create_in(str(directory), schema())
-        return WhooshWriter(ix, procs)
+        return WhooshWriter(ix, default_workers() if procs is None else procs)
 
     def update(self, directory: Path) -> WhooshWriter:
         return WhooshWriter(whoosh_index.open_dir(str(directory)), replace=True)
