@@ -30,7 +30,6 @@ CORPORA = PROJECT_ROOT.parent / "shared" / "corpora"
 sys.path[:0] = [str(BENCH), str(PROJECT_ROOT)]
 
 import reuters  # noqa: E402
-import synthetic  # noqa: E402
 from systems import SYSTEMS, project_build_command, project_query_command  # noqa: E402
 
 QUERIES = BENCH / "queries.txt"
@@ -101,7 +100,9 @@ def prepare_synthetic(work: Path, real: Path) -> Path:
     folder = work / "synthetic"
     if not (folder / ".complete").exists():
         shutil.rmtree(folder, ignore_errors=True)
-        synthetic.make(real, folder, SYNTHETIC_COUNT)
+        # in a child process: Linux keeps a forked child's peak RSS across exec, so this process must
+        # stay small or every measured child would report at least its size
+        subprocess.run([sys.executable, str(BENCH / "synthetic.py"), str(real), str(folder), str(SYNTHETIC_COUNT)], check=True)
         (folder / ".complete").touch()
     return folder
 
