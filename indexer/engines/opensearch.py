@@ -195,12 +195,22 @@ class OpenSearchWriter:
             self._flush()
 
     def delete_path(self, path: str) -> None:
-        """Remove every article read from `path` (pending additions go first, keeping order)."""
+        """Remove every article read from `path` (pending additions go first, keeping order).
+
+        Found by a scroll and deleted in bulk by id: `_delete_by_query` lives in the reindex module,
+        which minimal distributions lack.
+        """
         self._flush()
-        with _errors(self._target.url, self._target.index):
-            self._client.indices.refresh(index=self._target.index)
-            self._client.delete_by_query(index=self._target.index, body={"query": {"term": {"path": path}}},
-                                         params={"refresh": "true", "conflicts": "proceed"})
+        target = self._target
+        with _errors(target.url, target.index):
+            self._client.indices.refresh(index=target.index)
+            found = helpers.scan(self._client, index=target.index, query={"query": {"term": {"path": path}}, "_source": False},
+                                 size=1000, scroll="2m")
+            ids = [hit["_id"] for hit in found]
+        self._pending = [{"_op_type": "delete", "_index": target.index, "_id": i} for i in ids]
+        self._flush()
+        with _errors(target.url, target.index):
+            self._client.indices.refresh(index=target.index)
 
     def _flush(self) -> None:
         if not self._pending:
@@ -213,7 +223,9 @@ class OpenSearchWriter:
                 max_retries=BULK_RETRIES, initial_backoff=1, max_backoff=30,
                 raise_on_error=False, yield_ok=False,
             ):
-                failures.append(item)
+                op, result = next(iter(item.items()))
+                if not (op == "delete" and result.get("status") == 404):  # already gone: fine
+                    failures.append(item)
         if failures:
             first = next(iter(failures[0].values()))
             raise BuildFailed(f"OpenSearch rejected {len(failures)} articles, e.g. {first.get('_id')}: {first.get('error')}")
@@ -229,8 +241,11 @@ class OpenSearchWriter:
             self._client.indices.refresh(index=target.index)
             if self._fresh:
                 self._client.indices.forcemerge(index=target.index, params={"max_num_segments": 1, "request_timeout": 600})
+                # Every copy placed (green) is only possible with more data nodes than replicas.
+                nodes = self._client.cluster.health()["number_of_data_nodes"]
                 health = self._client.cluster.health(index=target.index, params={
-                    "wait_for_status": "green", "timeout": f"{HEALTH_SECONDS}s", "request_timeout": HEALTH_SECONDS + REQUEST_TIMEOUT})
+                    "wait_for_status": "green" if nodes > target.replicas else "yellow",
+                    "timeout": f"{HEALTH_SECONDS}s", "request_timeout": HEALTH_SECONDS + REQUEST_TIMEOUT})
                 if health.get("status") == "red":
                     raise EngineUnavailable(f"OpenSearch at {target.url}: the new index {target.index!r} is red")
 
@@ -342,7 +357,7 @@ class OpenSearchIndex:
         return EnginePage(int(result["hits"]["total"]["value"]), hits)
 
     def close(self) -> None:
-        pass  # the client's connections are pooled and closed with the process
+        self._client.close()
 
 
 # -- the engine ---------------------------------------------------------------------------------------

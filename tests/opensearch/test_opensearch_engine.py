@@ -267,3 +267,42 @@ def test_killing_a_node_mid_search_keeps_answering_and_it_rejoins(cluster: Clust
         health = cluster.wait_for(2, timeout=180, status="green")
         assert health["number_of_nodes"] == 2 and health["status"] == "green"
         assert {h.id for h in searcher.search(query, limit=10).hits} == expected
+
+
+def test_update_writer_replaces_and_removes_articles_in_place(os_config: Config, tmp_path: Path) -> None:
+    from indexer import build_index
+
+    config = replace(os_config, index_dir=tmp_path / "small", opensearch_alias="small")
+    build_index([BUNDLED_CORPUS], config=config)
+    generation = IndexStore(config.index_dir).current()
+    engine = get_engine("opensearch", config)
+    with Searcher(config.index_dir, config) as searcher:
+        original = searcher.search("Jalalabad", limit=1).hits[0]
+    index = engine.open(generation.path)
+    article = index.search(parse_root("Jalalabad"), config.weights, 1).hits[0].article
+    index.close()
+
+    writer = engine.update(generation.path)
+    writer.delete_path(article.path)
+    writer.add(replace(article, headline="Checkpoints go up in Kandahar"))
+    writer.commit()
+    with Searcher(config.index_dir, config) as searcher:
+        changed = searcher.search("Kandahar", limit=5)
+        assert [h.id for h in changed.hits] == [original.id]
+        assert changed.hits[0].headline == "Checkpoints go up in Kandahar"
+        assert searcher.search("headline:Jalalabad", limit=5).total == 0
+
+    writer = engine.update(generation.path)
+    writer.delete_path(article.path)
+    writer.commit()
+    index = engine.open(generation.path)
+    try:
+        assert index.doc_count() == 0
+    finally:
+        index.close()
+
+
+def parse_root(text: str):
+    from query.syntax import parse
+
+    return parse(text).root
