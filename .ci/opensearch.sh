@@ -12,7 +12,7 @@ if [ -x "$HOME_DIR/bin/opensearch" ]; then
     exit 0
 fi
 mkdir -p "$CACHE"
-mvn -q -B dependency:copy \
+mvn -q -B -Dstyle.color=never dependency:copy \
     -Dartifact="org.opensearch.distribution.integ-test-zip:opensearch:$VERSION:zip" \
     -DoutputDirectory="$CACHE" -Dmdep.overWriteIfNewer=true >&2
 rm -rf "$HOME_DIR.partial"
