@@ -12,12 +12,17 @@ if [ -x "$HOME_DIR/bin/opensearch" ]; then
     exit 0
 fi
 mkdir -p "$CACHE"
-mvn -q -B -Dstyle.color=never dependency:copy \
+# Maven's own output (colour codes even with -q) is shown only when the fetch fails.
+if ! mvn -q -B dependency:copy \
     -Dartifact="org.opensearch.distribution.integ-test-zip:opensearch:$VERSION:zip" \
-    -DoutputDirectory="$CACHE" -Dmdep.overWriteIfNewer=true >&2
+    -DoutputDirectory="$CACHE" -Dmdep.overWriteIfNewer=true > "$CACHE/mvn.log" 2>&1; then
+    cat "$CACHE/mvn.log" >&2
+    echo "opensearch.sh: could not fetch the OpenSearch $VERSION distribution with Maven" >&2
+    exit 1
+fi
 rm -rf "$HOME_DIR.partial"
 mkdir "$HOME_DIR.partial"
 unzip -q "$CACHE/opensearch-$VERSION.zip" -d "$HOME_DIR.partial"
 mv "$HOME_DIR.partial/opensearch-$VERSION" "$HOME_DIR"
-rm -rf "$HOME_DIR.partial" "$CACHE/opensearch-$VERSION.zip"
+rm -rf "$HOME_DIR.partial" "$CACHE/opensearch-$VERSION.zip" "$CACHE/mvn.log"
 echo "$HOME_DIR"
