@@ -1,5 +1,7 @@
 """Search an index folder in a loop until a stop file appears; print what happened as JSON.
 
+After every search it writes the generations searched so far into READY_FILE.
+
 Run by the tests in a separate process, to search while another process rebuilds.
 usage: python search_loop.py INDEX_DIR STOP_FILE READY_FILE
 """
@@ -34,7 +36,7 @@ def main() -> None:
             except Exception as exc:  # everything counts as a failed search here
                 errors.append(f"{query}: {type(exc).__name__}: {exc}")
             searches += 1
-            ready.touch()
+            ready.write_text(" ".join(sorted(generations)))  # what was searched so far
     print(json.dumps({"searches": searches, "errors": errors[:20], "error_count": len(errors),
                       "generations": sorted(generations)}))
 

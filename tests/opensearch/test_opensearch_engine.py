@@ -222,7 +222,11 @@ def test_nightly_rebuild_moves_the_alias_under_running_searches(cluster: Cluster
 
         report = build_index([BUNDLED_CORPUS, BBC, *DAILYMAIL_PARTS], config=config)
         deleted = get_engine("opensearch", config).prune(keep=1)
-        time.sleep(2)  # searches keep running on the new generation
+        new_generation = IndexStore(index_dir).current().name
+        for _ in range(600):  # searches go on until some ran on the new generation
+            if new_generation in ready.read_text() or searcher.poll() is not None:
+                break
+            time.sleep(0.1)
     finally:
         stop.touch()
         out, _ = searcher.communicate(timeout=120)
