@@ -29,12 +29,22 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
 ENGINES = ("whoosh", "tantivy")
 
 
-@pytest.fixture(scope="session", params=ENGINES)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that use an engine's index (`engine`, `bbc_index`) run once per embedded engine.
+
+    The OpenSearch tests compare their cluster with the whoosh `bbc_index` and stay whoosh-only.
+    """
+    if "engine" in metafunc.fixturenames and "opensearch" not in metafunc.definition.path.parts:
+        metafunc.parametrize("engine", ENGINES, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
 def engine(request: pytest.FixtureRequest) -> str:
-    """Each engine in turn: tests taking an index built with it run once per engine."""
-    if request.param != "whoosh":
-        pytest.importorskip(request.param, reason=f"engine {request.param} not installed (pip install -e '.[{request.param}]')")
-    return request.param
+    """The engine of the index under test (whoosh unless the test is parametrized over engines)."""
+    name = getattr(request, "param", "whoosh")
+    if name != "whoosh":
+        pytest.importorskip(name, reason=f"engine {name} not installed (pip install -e '.[{name}]')")
+    return name
 
 
 @pytest.fixture(scope="session")
