@@ -79,7 +79,7 @@ class Searcher:
             )
             for rank, h in enumerate(page.hits, start=1)
         )
-        return SearchResults(query, page.total, fallback, hits, self._generation or "", parsed.plain_words)
+        return SearchResults(parsed.text, page.total, fallback, hits, self._generation or "", parsed.plain_words)
 
     def close(self) -> None:
         if self._index is not None:
