@@ -62,7 +62,10 @@ def build_index(
     store = IndexStore(config.index_dir)
     files, skipped = find_files(config.corpus_dirs, config.follow_symlinks)
     progress.start(sum(f.size for f in files))
-    generation = store.new_generation()
+    try:
+        generation = store.new_generation()
+    except OSError as exc:  # a read-only or full index folder: nothing was started
+        raise BuildFailed(f"cannot create a new index generation in {store.root}: {exc.strerror or exc}") from None
     try:
         writer = engine.create(generation)
         try:

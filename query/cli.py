@@ -42,6 +42,8 @@ def main(query: tuple[str, ...], limit: int | None, context: int | None, as_json
         with Searcher(config=searcher_config, build_if_missing=index is None, progress=progress) as searcher:
             progress.finish()
             results = searcher.search(" ".join(query), limit=limit, context=context, field=field)
+            if searcher.warning:
+                click.echo(f"search: warning: {searcher.warning}", err=True)
     except QueryError as exc:
         raise SystemExit(_fail(f"bad query: {exc}"))
     except ArticleSearchError as exc:

@@ -6,13 +6,14 @@ from typing import Any
 
 from indexer.build import Progress, build_index
 from indexer.config import Config, load_config
-from indexer.engines import EngineIndex, Filters, get_engine
-from indexer.errors import IndexMissing, QueryError
+from indexer.engines import EngineIndex, EnginePage, Filters
+from indexer.errors import IndexDamaged, IndexMissing, QueryError
 from indexer.generations import IndexStore
 
 from .models import Hit, SearchResults
+from .recovery import open_generation
 from .snippets import mark, make_snippets
-from .syntax import SEARCH_FIELDS, ParsedQuery, parse, restrict, term_matcher
+from .syntax import SEARCH_FIELDS, Node, ParsedQuery, parse, restrict, term_matcher
 
 MAX_LIMIT = 10_000
 
@@ -30,8 +31,11 @@ class Searcher:
         self.store = IndexStore(self.config.index_dir)
         if build_if_missing and not self.store.exists():
             build_index(config=self.config, progress=progress)
-        self._generation: str | None = None
+        self._generation: str | None = None  # the serving generation named by the pointer
+        self._answering: str | None = None  # the one answering: older if the serving one is damaged
+        self._damaged: dict[str, str] = {}  # generation -> why it was found damaged while searching
         self._index: EngineIndex | None = None
+        self.warning: str | None = None  # set while an older generation answers for a damaged one
 
     def refresh(self) -> bool:
         """Switch to the serving generation if it changed; True if it did."""
@@ -42,11 +46,27 @@ class Searcher:
             )
         if name == self._generation and self._index is not None:
             return False
-        generation = self.store.load(name)
-        index = get_engine(generation.engine, self.config).open(generation.path)
-        self.close()
-        self._index, self._generation = index, name
+        self._open(name)
         return True
+
+    def _open(self, name: str) -> None:
+        opened = open_generation(self.store, name, self.config, self._damaged)
+        self.close()
+        self._index, self._generation, self._answering, self.warning = opened.index, name, opened.generation, opened.warning
+
+    def _engine_search(self, root: Node, limit: int, filters: Filters | None) -> EnginePage:
+        """Search the open generation; one found damaged now is replaced by an older one.
+
+        Ends: each round marks one more generation damaged, and `_open` raises (with the rebuild
+        command) when none is left.
+        """
+        while True:
+            assert self._index is not None and self._generation is not None
+            try:
+                return self._index.search(root, self.config.weights, limit, filters)
+            except IndexDamaged as exc:
+                self._damaged[self._answering or self._generation] = str(exc)
+                self._open(self._generation)
 
     def search(self, query: str, limit: int | None = None, context: int | None = None, field: str | None = None,
                snippets: int | None = None, filters: Filters | None = None) -> SearchResults:
@@ -64,11 +84,10 @@ class Searcher:
         if field:
             parsed = ParsedQuery(parsed.text, restrict(parsed.root, field), parsed.plain_words)
         self.refresh()
-        assert self._index is not None
-        page = self._index.search(parsed.root, self.config.weights, limit, filters)
+        page = self._engine_search(parsed.root, limit, filters)
         fallback = False
         if page.total == 0 and (relaxed := parsed.relaxed()) is not None:
-            page, parsed, fallback = self._index.search(relaxed.root, self.config.weights, limit, filters), relaxed, True
+            page, parsed, fallback = self._engine_search(relaxed.root, limit, filters), relaxed, True
         matches = term_matcher(parsed.root)
         hits = tuple(
             Hit(
@@ -79,7 +98,7 @@ class Searcher:
             )
             for rank, h in enumerate(page.hits, start=1)
         )
-        return SearchResults(parsed.text, page.total, fallback, hits, self._generation or "", parsed.plain_words)
+        return SearchResults(parsed.text, page.total, fallback, hits, self._answering or "", parsed.plain_words)
 
     def close(self) -> None:
         if self._index is not None:
