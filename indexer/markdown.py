@@ -72,6 +72,16 @@ def _inline_text(token: Token, captions: list[str]) -> str:
     return clean("".join(parts))
 
 
+def _block_text(token: Token, captions: list[str]) -> str:
+    """The text of a block: inline text, visible HTML text, or code (an indented paragraph in a
+    scraped article is a code block to Markdown, and its words must still be found)."""
+    if token.type == "inline":
+        return _inline_text(token, captions)
+    if token.type == "html_block":
+        return _html_text(token.content)
+    return clean(token.content)
+
+
 def _front_matter(content: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(content)
@@ -110,8 +120,8 @@ def article_from_markdown(text: str, article_id: str, path: Path) -> Article:
             list_depth -= 1
             if list_depth == 0 and bullet_list_open:
                 bullet_list_open, bullets_done = False, True
-        elif token.type in ("inline", "html_block"):
-            content = _inline_text(token, captions) if token.type == "inline" else _html_text(token.content)
+        elif token.type in ("inline", "html_block", "code_block", "fence"):
+            content = _block_text(token, captions)
             if not content:
                 continue
             if heading_open and not headline:
