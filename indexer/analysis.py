@@ -71,3 +71,16 @@ def tokens(text: str) -> Iterator[Token]:
 def terms(text: str) -> list[str]:
     """The analysed terms of a text, in order."""
     return [t.term for t in tokens(text)]
+
+
+# Characters that join or hyphenate invisibly inside a word (soft hyphen, zero-width joiners,
+# word joiner, BOM): removed, so "gib\u00adraltar" is one word in articles and queries alike.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
+
+
+def normalize(text: str) -> str:
+    """Canonical composed Unicode (NFC) without invisible joiners: decomposed text (e + U+0301, as
+    macOS writes it) would otherwise split words at the combining mark."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", text).translate(_INVISIBLE)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
+from .analysis import normalize
 from .errors import BadArticle
 from .models import Article, Skipped
 
@@ -29,7 +30,7 @@ MAX_HEADLINE_CHARS = 500
 _BULLET_RE = re.compile(r"^\s*[•\-*]\s+")
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
 # Spaces of every kind, control characters and lone surrogates (from JSON escapes): one space.
-_SPACES_RE = re.compile(r"[\x00-\x20\x7f-\xa0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff\ud800-\udfff]+")
+_SPACES_RE = re.compile(r"[\x00-\x20\x7f-\xa0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]+")
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def clean(text: str) -> str:
     """HTML entities decoded; odd spaces, line breaks and control characters collapsed to one space."""
     if "&" in text:
         text = html.unescape(text)
-    return _SPACES_RE.sub(" ", text).strip()
+    return _SPACES_RE.sub(" ", normalize(text)).strip()
 
 
 def paragraphs(text: str) -> list[str]:

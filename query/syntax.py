@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator, Union
 
-from indexer.analysis import WORD_RE, analyze_word, fold, terms
+from indexer.analysis import WORD_RE, analyze_word, fold, normalize, terms
 from indexer.errors import QueryError
 
 SEARCH_FIELDS: tuple[str, ...] = ("headline", "bullets", "body", "captions")
@@ -21,7 +21,7 @@ MAX_FUZZY_EDITS = 2
 MIN_PREFIX_CHARS = 2  # `a*` would expand to a large part of the vocabulary
 MAX_NESTING = 32  # parentheses and NOT chains deeper than this are read as plain words
 MAX_TERMS = 32  # distinct words and phrases per query: each costs a pass over its postings
-MAX_EXPANDING = 3  # prefix* and word~ terms per query: each may stand for hundreds of index terms
+MAX_EXPANDING = 2  # prefix* and word~ terms per query: each may stand for hundreds of index terms
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def parse(text: str) -> ParsedQuery:
     """Parse a query; raise QueryError only if it holds nothing searchable."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = "".join(ch if ch.isprintable() else " " for ch in normalize(text))
     parser = _Parser(text)
     try:
         root = parser.parse()

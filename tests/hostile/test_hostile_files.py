@@ -107,6 +107,7 @@ GOOD: list[tuple[str, Writer, str, str]] = [
     ("invalid UTF-8 / mixed encodings", raw("mixed.txt", "Café owners protest\n\nUTF-8 café and ".encode() + b"cp1252 caf\xe9 \x93quoted\x94 \xff\n"), "cafe", "mixed.txt"),
     ("UTF-16 with BOM", text("utf16.txt", article("Sixteen bit headline", "Hovercraft sightings."), "utf-16"), "hovercraft", "utf16.txt"),
     ("UTF-16 odd length", raw("utf16odd.txt", b"\xff\xfe" + "Odd walrus\n\nWalrus text".encode("utf-16-le") + b"\x00"), "walrus", "utf16odd.txt"),
+    ("decomposed accents (NFD) and a soft hyphen", text("nfd.txt", article("Decomposed", "A zo\u0308ologist and a gib\u00adbon.")), "zoologist gibbon", "nfd.txt"),
     ("UTF-8 BOM", raw("bom.txt", b"\xef\xbb\xbf" + article("Bom headline", "Ptarmigan nesting.").encode()), "ptarmigan", "bom.txt"),
     ("2 MB one-line file (under the cap)", text("oneline.txt", "filler " * 300_000 + "wombat\n"), "wombat", "oneline.txt"),
     ("100,000 bullet lines", text("bullets.txt", bullets(100_000)), "bulletin", "bullets.txt"),

@@ -37,7 +37,8 @@ QUERIES: list[tuple[str, str, str]] = [
     ("leading wildcard and a word", "*ibraltar gibraltar", RESULTS),
     ("two-letter prefix (wide expansion)", "th*", RESULTS),
     ("prefix in a field", "headline:gib*", RESULTS),
-    ("three wide prefixes", "st* pa* co*", RESULTS),
+    ("two wide prefixes", "st* pa*", RESULTS),
+    ("three wide prefixes (over the cap)", "st* pa* co*", ERROR),
     ("twenty prefixes (over the cap)", " OR ".join(f"{a}{b}*" for a in "stpc" for b in "aeiou"), ERROR),
     ("33 different words (over the cap)", " ".join(f"word{n}x" for n in range(33)), ERROR),
     ("32 different words", " ".join(f"word{n}x" for n in range(32)), RESULTS),
@@ -57,6 +58,7 @@ QUERIES: list[tuple[str, str, str]] = [
     ("right-to-left text", "שלום עולם مرحبا", RESULTS),
     ("bidi override", "\u202egibraltar\u202c", RESULTS),
     ("combining marks", "gibra\u0301ltar", RESULTS),
+    ("soft hyphen", "gib\u00adraltar", RESULTS),
     ("only combining marks", "\u0301\u0308\u0301", ERROR),
     ("zero-width joiners", "gib\u200draltar", RESULTS),
     ("lone surrogate", "\ud800 gibraltar", RESULTS),
@@ -103,7 +105,7 @@ def test_error_messages_say_what_is_wrong(bbc_index: Path) -> None:
     assert "a prefix needs 2 letters before the *: 'a*'" in message("a*")
     assert "wildcards only work at the end of a word: '*a'" in message("*a")
     assert "only stop words, operators or punctuation" in message("the AND OR NOT")
-    assert "the limit is 3" in message("st* pa* co* th*")
+    assert "3 prefix* or fuzzy~ words; the limit is 2" in message("st* pa* co*")
     assert "only excludes words" in message("-gibraltar")
 
 
@@ -122,6 +124,12 @@ def test_fuzzy_edits_are_capped_at_two(bbc_index: Path) -> None:
         two = searcher.search("gibraltor~2")
     assert [h.id for h in wild.hits] == [h.id for h in two.hits]
     assert "politics/015.txt" in [h.id for h in two.hits]
+
+
+@pytest.mark.parametrize("variant", ["gibra\u0301ltar", "gib\u200draltar", "gib\u00adraltar", "GIBRALTAR\u200b"])
+def test_invisible_and_combining_characters_do_not_split_words(bbc_index: Path, variant: str) -> None:
+    with Searcher(bbc_index) as searcher:
+        assert [h.id for h in searcher.search(variant).hits] == [h.id for h in searcher.search("gibraltar").hits]
 
 
 def test_unknown_field_is_searched_as_words(bbc_index: Path) -> None:
