@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .models import Hit, SearchResults, Snippet
-    from .search import Searcher, search
+    from .searcher import Searcher, search
 
 __all__ = ["search", "Searcher", "SearchResults", "Hit", "Snippet"]
-_HOMES = {"search": ".search", "Searcher": ".search", "SearchResults": ".models", "Hit": ".models", "Snippet": ".models"}
+_HOMES = {"search": ".searcher", "Searcher": ".searcher", "SearchResults": ".models", "Hit": ".models", "Snippet": ".models"}
 
 
 def __getattr__(name: str) -> Any:

@@ -39,7 +39,7 @@ def main(query: tuple[str, ...], limit: int | None, context: int | None, as_json
     With no index yet, the first run builds one from the configured corpus (the bundled corpus/ by default).
     """
     from query.render import render_json, render_text
-    from query.search import Searcher
+    from query.searcher import Searcher
 
     from indexer.progress import ProgressBar
 

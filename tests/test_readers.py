@@ -1,0 +1,103 @@
+"""Readers turn each format into Articles; broken input is reported, not fatal."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import BBC, BUNDLED_CORPUS, DAILYMAIL
+
+from indexer.models import Article, Skipped
+from indexer.readers import CorpusFile, find_files, read_file
+
+CAP = 10 * 1024 * 1024
+
+
+def read_all(*roots: Path) -> tuple[list[Article], list[Skipped]]:
+    files, skipped = find_files(roots)
+    articles: list[Article] = []
+    for file in files:
+        for item in read_file(file, CAP):
+            (articles if isinstance(item, Article) else skipped).append(item)
+    return articles, skipped
+
+
+def read_one(path: Path) -> Article:
+    stat = path.stat()
+    (item,) = list(read_file(CorpusFile(path, path.parent, stat.st_size, stat.st_mtime_ns), CAP))
+    assert isinstance(item, Article), item
+    return item
+
+
+def test_founding_article_sections() -> None:
+    article = read_one(BUNDLED_CORPUS / "founding-article.txt")
+    assert article.headline.startswith("Child ISIS fighter with a gun slung over his shoulder")
+    assert article.bullets == (
+        "Cheery boy is one of 30 women and child militants to surrender to Afghan forces",
+        "Taliban has claimed responsibility for 'turning point' in fight to end extremism",
+        "Move comes after weeks of intense battle between ISIS and army in Jowzjan",
+    )
+    assert len(article.captions) == 4 and len(set(article.captions)) == 4
+    assert any("checkpoints in the city of Jalalabad" in c for c in article.captions)
+    assert not set(article.captions) & set(article.body), "a caption must not stay in the body"
+    assert article.body[0].startswith("With a deadly weapon tucked under his arm")
+    assert "\u00a0" not in " ".join(article.body), "no-break spaces are normalised"
+
+
+def test_every_bbc_file_parses() -> None:
+    articles, skipped = read_all(BBC)
+    assert skipped == []
+    assert len(articles) == 2225  # README.TXT and SOURCE.md describe the corpus: not articles
+    by_id = {a.id: a for a in articles}
+    assert by_id["business/001.txt"].headline == "Ad sales boost Time Warner profit"
+    assert by_id["entertainment/199.txt"].headline == "£1.8m indecency fine for Viacom"  # &#163; decoded
+    assert "£" in " ".join(by_id["sport/199.txt"].body)  # a Latin-1 file read correctly
+
+
+def test_daily_mail_jsonl_parses() -> None:
+    articles, skipped = read_all(DAILYMAIL)
+    assert skipped == []
+    assert len(articles) == 24308
+    first = articles[0]
+    assert first.id.startswith("finescoop-") and first.date and first.line == 1
+    assert first.bullets, "the description stands in for missing highlights"
+    assert first.categories == ("coronavirus",)
+
+
+def test_markdown_with_front_matter(tmp_path: Path) -> None:
+    path = tmp_path / "story.md"
+    path.write_text(
+        "---\ndate: 2024-05-01\nsource: Wire\ncategories: [world, politics]\n---\n"
+        "# Floods close the *Rhine* to barges\n\n- Water at record level\n- Ports shut\n\n"
+        "Barges stopped on Monday. Shippers wait.\n\n![Barges moored at Cologne](x.jpg \"Cologne harbour\")\n\n"
+        "- a later list item is body text\n",
+        encoding="utf-8",
+    )
+    article = read_one(path)
+    assert article.headline == "Floods close the Rhine to barges"
+    assert article.bullets == ("Water at record level", "Ports shut")
+    assert article.body == ("Barges stopped on Monday. Shippers wait.", "a later list item is body text")
+    assert article.captions == ("Barges moored at Cologne", "Cologne harbour")
+    assert (article.date, article.source, article.categories) == ("2024-05-01", "Wire", ("world", "politics"))
+
+
+def test_story_format(tmp_path: Path) -> None:
+    path = tmp_path / "cnn.story"
+    path.write_text("First paragraph of the story.\n\nSecond one.\n\n@highlight\n\nMain point\n\n@highlight\n\nOther point\n")
+    article = read_one(path)
+    assert article.headline == "Main point"
+    assert article.bullets == ("Other point",)
+    assert article.body == ("First paragraph of the story.", "Second one.")
+
+
+def test_broken_jsonl_lines_are_reported_and_the_rest_read(tmp_path: Path) -> None:
+    good = {"id": "a1", "headline": "Good one", "body": "Text here.\n\nMore text."}
+    (tmp_path / "feed.jsonl").write_text(
+        json.dumps(good) + "\n{not json\n" + json.dumps({"headline": 5, "body": ["x"]}) + "\n"
+        + json.dumps({"id": "a2", "headline": "Other", "highlights": ["One", "Two"], "body": "B."}) + "\n"
+    )
+    articles, skipped = read_all(tmp_path)
+    assert [a.id for a in articles] == ["a1", "a2"]
+    assert articles[0].body == ("Text here.", "More text.")
+    assert articles[1].bullets == ("One", "Two")
+    assert [s.line for s in skipped] == [2, 3]
+    assert "invalid JSON" in skipped[0].reason and "body must be a string" in skipped[1].reason
