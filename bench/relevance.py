@@ -31,7 +31,7 @@ from indexer.errors import QueryError  # noqa: E402
 from indexer.generations import IndexStore  # noqa: E402
 from indexer.models import Article  # noqa: E402
 from indexer.readers import find_files  # noqa: E402
-from query.search import Searcher  # noqa: E402
+from query.searcher import Searcher  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared"
 Ranker = Callable[[str, int], list[str]]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from indexer.config import load_config
 from indexer.engines import bm25f
 from query.cli import main as search_cli
-from query.search import Searcher
+from query import Searcher
 
 from conftest import read_known_items
 

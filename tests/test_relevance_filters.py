@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from indexer import build_index
 from indexer.config import Config
 from query.cli import main as search_cli
-from query.search import Searcher
+from query import Searcher
 
 from conftest import DAILYMAIL
 
