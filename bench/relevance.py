@@ -1,6 +1,6 @@
 """Relevance of the project's ranking beside a plain one-field BM25 baseline, in one run.
 
-    python bench/relevance.py [--cache DIR] [--known FILE] [--beir DIR]
+    python bench/relevance.py [--cache DIR] [--known FILE] [--beir DIR] [--latency INDEX_DIR]
 
 Known-item queries (query TAB expected ids) over BBC + the bundled corpus: MRR@10 and hits@1.
 A BEIR collection (corpus.jsonl, queries.jsonl, qrels/*.tsv), title as headline and text as body:
@@ -167,6 +167,26 @@ def _vocab_ids(documents: Iterable[list[str]]) -> tuple[list[list[int]], dict[st
     return [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in documents], vocab
 
 
+def latency(index_dir: Path, queries: list[str]) -> None:
+    """Per-query milliseconds of Searcher.search on an existing index: first run, then warm."""
+    searcher = Searcher(config=load_config().with_(index_dir=index_dir))
+    searcher.refresh()
+    print(f"latency on {index_dir} ({searcher._index.doc_count() if searcher._index else 0} articles), ms:")
+    print(f"{'mode':<34} {'first':>8} {'warm p50':>9} {'warm max':>9}")
+    for label, options in (("ranking only (no snippets)", {"snippets": 0}), ("default (3 snippets)", {}),
+                           ("--sort date", {"snippets": 0, "sort": "date"}), ("--explain", {"snippets": 0, "explain": True})):
+        runs: list[list[float]] = [[], []]
+        for run in runs:
+            for query in queries:
+                started = time.perf_counter()
+                searcher.search(query, **options)
+                run.append(1000 * (time.perf_counter() - started))
+        warm = sorted(runs[1])
+        print(f"{label:<34} {sum(runs[0]) / len(queries):>8.1f} {warm[len(warm) // 2]:>9.1f} {warm[-1]:>9.1f}")
+        searcher.close()  # the next mode starts cold again (postings cache dropped)
+        searcher.refresh()
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -175,7 +195,12 @@ def main() -> None:
     parser.add_argument("--beir", type=Path, default=SHARED / "eval" / "scifact-train")
     parser.add_argument("--cache", type=Path, default=None, help="keep built indexes here between runs")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bm25s baseline")
+    parser.add_argument("--latency", type=Path, default=None, metavar="INDEX_DIR",
+                        help="only time the known-item queries on this existing index")
     args = parser.parse_args()
+    if args.latency:
+        latency(args.latency, list(known_items(args.known).queries.values()))
+        return
     with tempfile.TemporaryDirectory(prefix="relevance-") as scratch:
         cache = args.cache or Path(scratch)
         cache.mkdir(parents=True, exist_ok=True)
