@@ -118,3 +118,30 @@ def test_bm25f_saturates_once_across_fields() -> None:
     combined = bm25f.score([both], weights, norms, 2, 10)[0][0]
     one_field = bm25f.score([bm25f.TermStats("x", 1.0, {"body": (ids, tfs)})], weights, norms, 2, 10)[0][0]
     assert one_field < combined < 2 * one_field
+
+
+def test_scoring_reads_every_segment_and_skips_replaced_articles(tmp_path: Path) -> None:
+    """Updates add segments and delete old copies: postings, lengths and counts must follow."""
+    from indexer.engines import get_engine
+    from indexer.models import Article
+    from query.syntax import parse
+
+    engine = get_engine("whoosh")
+    writer = engine.create(tmp_path)
+    for number in range(3):
+        writer.add(Article(id=f"a{number}", headline=f"Harbour story {number}", body=("Boats in the harbour.",), path="x"))
+    writer.commit()
+    writer = engine.update(tmp_path)
+    writer.add(Article(id="a1", headline="Airport story", body=("Planes at the airport.",), path="x"))
+    writer.add(Article(id="b", headline="Harbour airport", body=("Boats and planes.",), path="x"))
+    writer.commit()
+    index = engine.open(tmp_path)
+    try:
+        weights = load_config().weights
+        harbour = index.search(parse("harbour").root, weights, 10)
+        assert sorted(h.article.id for h in harbour.hits) == ["a0", "a2", "b"] and harbour.total == 3
+        airport = index.search(parse("airport").root, weights, 10, explain=True)
+        assert [h.article.id for h in airport.hits][0] == "a1" and airport.total == 2
+        assert all(sum(c.score for c in h.explanation) == pytest.approx(h.score) for h in airport.hits)
+    finally:
+        index.close()
