@@ -10,7 +10,7 @@ from typing import Any, Iterable, Protocol
 
 from indexer.analysis import WORD_RE, analyze_word
 
-from .syntax import And, Node, Not, Or, ParsedQuery, Term, edit_distance
+from .syntax import And, Node, Or, ParsedQuery, Term, edit_distance
 
 MAX_EDITS = 2
 RARE = 2  # a word in at most this many articles may be a typo of a much commoner one

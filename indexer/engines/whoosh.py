@@ -198,8 +198,9 @@ class _Columns:
         self._norms: dict[str, np.ndarray] = {}
         self._dates: np.ndarray | None = None
         alive = np.ones(self.size, dtype=bool)
-        if reader.has_deletions():
-            alive[[d for d in range(self.size) if reader.is_deleted(d)]] = False
+        for leaf, offset in reader.leaf_readers():
+            if leaf.has_deletions():
+                alive[np.fromiter(leaf.deleted_docs_set, dtype=np.int64) + offset] = False
         self.alive = alive
 
     def norm(self, field: str) -> np.ndarray:
