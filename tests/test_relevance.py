@@ -145,3 +145,9 @@ def test_scoring_reads_every_segment_and_skips_replaced_articles(tmp_path: Path)
         assert all(sum(c.score for c in h.explanation) == pytest.approx(h.score) for h in airport.hits)
     finally:
         index.close()
+
+
+@pytest.mark.parametrize("arguments, message", [([], "give a QUERY"), (["--like", "sport/260.txt", "Bellamy"], "not both")])
+def test_query_or_like_is_required(bbc_index: Path, arguments: list[str], message: str) -> None:
+    outcome = CliRunner().invoke(search_cli, ["--index", str(bbc_index), *arguments])
+    assert outcome.exit_code == 2 and message in outcome.output
