@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 from .config import Config, load_config
-from .engines import get_engine
+from .engines import describe, discard, get_engine, publish
 from .errors import ArticleSearchError, BuildFailed
 from .generations import IndexStore
 from .models import Article, BuildReport, Skipped
@@ -58,7 +58,7 @@ def build_index(
     )
     progress = progress or NoProgress()
     started = time.monotonic()
-    engine = get_engine(config.engine)
+    engine = get_engine(config.engine, config)
     store = IndexStore(config.index_dir)
     files, skipped = find_files(config.corpus_dirs, config.follow_symlinks)
     progress.start(sum(f.size for f in files))
@@ -80,21 +80,32 @@ def build_index(
             "built_at": time.time(),
             "articles": count,
             "corpus_dirs": [str(Path(d).resolve()) for d in config.corpus_dirs],
+            **describe(engine, generation),
         })
+        publish(engine, generation)
         store.publish(generation)
     except ArticleSearchError:
-        store.discard(generation)
+        _throw_away(engine, store, generation)
         raise
     except Exception as exc:
-        store.discard(generation)
+        _throw_away(engine, store, generation)
         raise BuildFailed(f"build failed, previous index still serving: {type(exc).__name__}: {exc}") from exc
     except BaseException:
-        store.discard(generation)
+        _throw_away(engine, store, generation)
         raise
     return BuildReport(
         index_dir=str(config.index_dir), generation=generation.name, engine=engine.name, indexed=count,
         skipped=tuple(skipped), seconds=time.monotonic() - started, added=count,
     )
+
+
+def _throw_away(engine: object, store: IndexStore, generation: Path) -> None:
+    """Remove a failed generation: the engine's stored part (if any) first, then the folder."""
+    try:
+        discard(engine, generation)  # type: ignore[arg-type]
+    except ArticleSearchError:
+        pass  # the service is down: the folder still goes; the orphan index is pruned later
+    store.discard(generation)
 
 
 def _check(engine: object, generation: Path, expected: int) -> None:

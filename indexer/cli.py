@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .config import load_config
-from .errors import ArticleSearchError, BuildFailed, LockHeld
+from .errors import ArticleSearchError, BuildFailed, EngineUnavailable, LockHeld
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 75
 
@@ -39,20 +39,24 @@ def _print_report(report: "object", as_json: bool, quiet: bool) -> None:
 @click.argument("corpus_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--index", type=click.Path(path_type=Path), default=None, help="Index folder (default $ARTICLE_SEARCH_INDEX or the XDG data dir).")
 @click.option("--engine", default=None, help="Search engine to build with (default whoosh).")
+@click.option("--url", default=None, help="OpenSearch cluster URL(s), comma-separated (default $ARTICLE_SEARCH_OPENSEARCH_URL).")
+@click.option("--shards", type=click.IntRange(1, 1024), default=None, help="OpenSearch primary shards of the new index (default 1).")
+@click.option("--replicas", type=click.IntRange(0, 16), default=None, help="OpenSearch replicas of each shard (default 1).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def build(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, as_json: bool, quiet: bool) -> None:
+def build(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, url: str | None, shards: int | None,
+          replicas: int | None, as_json: bool, quiet: bool) -> None:
     """Index CORPUS_DIRS (default $ARTICLE_SEARCH_CORPUS or the bundled corpus/) recursively."""
     from .build import build_index
     from .progress import ProgressBar
 
     progress = ProgressBar("indexing", enabled=not quiet)
     try:
-        config = load_config().with_(engine=engine)
+        config = load_config().with_(engine=engine, opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
         report = build_index(corpus_dirs or None, index, config, progress)
     except LockHeld as exc:
         raise SystemExit(_fail(str(exc), EXIT_LOCKED))
-    except BuildFailed as exc:
+    except (BuildFailed, EngineUnavailable) as exc:
         raise SystemExit(_fail(str(exc), EXIT_FAILED))
     except ArticleSearchError as exc:
         raise SystemExit(_fail(str(exc), EXIT_USAGE))

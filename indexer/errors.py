@@ -31,3 +31,7 @@ class BuildFailed(ArticleSearchError):
 
 class LockHeld(ArticleSearchError):
     """Another build or update holds the index lock."""
+
+
+class EngineUnavailable(ArticleSearchError):
+    """The search service behind an index cannot answer: unreachable, unhealthy or unsupported."""

@@ -48,7 +48,7 @@ class Searcher:
         if name == self._generation and self._index is not None:
             return False
         generation = self.store.load(name)
-        index = get_engine(generation.engine).open(generation.path)
+        index = get_engine(generation.engine, self.config).open(generation.path)
         self.close()
         self._index, self._generation = index, name
         return True
