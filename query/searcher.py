@@ -8,7 +8,7 @@ from typing import Any
 
 from indexer.build import Progress, build_index
 from indexer.config import Config, load_config
-from indexer.engines import EngineIndex, EnginePage, Filters, get_engine
+from indexer.engines import EngineIndex, EnginePage, Filters, get_engine, supports
 from indexer.errors import IndexMissing, QueryError
 from indexer.generations import IndexStore
 
@@ -36,6 +36,7 @@ class Searcher:
         if build_if_missing and not self.store.exists():
             build_index(config=self.config, progress=progress)
         self._generation: str | None = None
+        self._engine_name = ""
         self._index: EngineIndex | None = None
 
     def refresh(self) -> bool:
@@ -50,7 +51,7 @@ class Searcher:
         generation = self.store.load(name)
         index = get_engine(generation.engine, self.config).open(generation.path)
         self.close()
-        self._index, self._generation = index, name
+        self._index, self._generation, self._engine_name = index, name, generation.engine
         return True
 
     def search(self, query: str = "", limit: int | None = None, context: int | None = None, field: str | None = None,
@@ -89,16 +90,20 @@ class Searcher:
         if field:
             parsed = ParsedQuery(parsed.text, restrict(parsed.root, field), parsed.plain_words)
         weights, by_date = self.config.weights, sort == "date"
+        extra = {"explain": True} if explain else {}
+        if explain and not supports(self._index, "explain"):
+            raise QueryError(f"--explain is not supported by the {self._engine_name} engine")
 
         def run(tree: ParsedQuery) -> tuple[EnginePage, ParsedQuery, bool]:
             assert self._index is not None
-            page = self._index.search(tree.root, weights, limit, filters, by_date, explain)
+            page = self._index.search(tree.root, weights, limit, filters, by_date, **extra)
             if page.total == 0 and (relaxed := tree.relaxed()) is not None:
-                return self._index.search(relaxed.root, weights, limit, filters, by_date, explain), relaxed, True
+                return self._index.search(relaxed.root, weights, limit, filters, by_date, **extra), relaxed, True
             return page, tree, False
 
         found: Suggestion | None = None
-        fixed = None if (exact or like is not None) else corrected(parsed, self._index)
+        can_correct = not exact and like is None and supports(self._index, "similar_terms")
+        fixed = corrected(parsed, self._index) if can_correct else None
         if fixed is not None:
             page, searched, fallback = run(fixed[0])
             if page.total:
@@ -121,6 +126,8 @@ class Searcher:
 
     def _like(self, article_id: str) -> ParsedQuery:
         assert self._index is not None
+        if not supports(self._index, "article"):
+            raise QueryError(f"--like is not supported by the {self._engine_name} engine")
         article = self._index.article(article_id)
         if article is None:
             raise QueryError(f"no article with id {article_id!r} in the index")

@@ -151,3 +151,20 @@ def test_scoring_reads_every_segment_and_skips_replaced_articles(tmp_path: Path)
 def test_query_or_like_is_required(bbc_index: Path, arguments: list[str], message: str) -> None:
     outcome = CliRunner().invoke(search_cli, ["--index", str(bbc_index), *arguments])
     assert outcome.exit_code == 2 and message in outcome.output
+
+
+def test_engines_without_the_optional_features_still_search(searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An engine lacking similar_terms/article/explain (see indexer.engines) gets plain search."""
+    from indexer.errors import QueryError
+
+    index = searcher._index
+    plain = type("PlainIndex", (), {
+        "search": lambda self, root, weights, limit, filters=None, sort_by_date=False: index.search(root, weights, limit, filters, sort_by_date),
+        "doc_count": lambda self: index.doc_count(), "doc_frequency": lambda self, term: index.doc_frequency(term),
+    })()
+    monkeypatch.setattr(searcher, "_index", plain)
+    assert searcher.search("Christina Agulera wedding").suggestion is None
+    with pytest.raises(QueryError, match="--explain is not supported"):
+        searcher.search("Bellamy", explain=True)
+    with pytest.raises(QueryError, match="--like is not supported"):
+        searcher.search(like="sport/260.txt")

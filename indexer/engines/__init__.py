@@ -84,6 +84,8 @@ class EngineIndex(Protocol):
     - `similar_terms`: index terms within `max_edits` edits (Levenshtein) of a term, each with its
       doc frequency; engines may require the first letter to match. Used by `query.suggest`.
     - `article`: the stored article with that id, or None (used by --like).
+    `explain`, `similar_terms` and `article` are optional: without them the query layer skips
+    did-you-mean and refuses --explain / --like with a clear message (see `supports`).
     """
 
     def doc_count(self) -> int: ...
@@ -119,6 +121,15 @@ def get_engine(name: str, config: "Config | None" = None) -> Engine:
     if config is not None and hasattr(module, "engine_for"):
         return module.engine_for(config)
     return module.ENGINE
+
+
+def supports(index: object, feature: str) -> bool:
+    """Whether an open index offers an optional feature: "explain", "similar_terms" or "article"."""
+    if feature == "explain":
+        import inspect
+
+        return "explain" in inspect.signature(index.search).parameters  # type: ignore[attr-defined]
+    return callable(getattr(index, feature, None))
 
 
 def describe(engine: Engine, directory: Path) -> dict[str, Any]:
