@@ -23,7 +23,8 @@ B = 0.75  # length normalisation, the same for every field
 
 @dataclass(frozen=True)
 class TermStats:
-    """One query term's postings in each field: document numbers and term frequencies."""
+    """One query term's postings in each field: document numbers and term frequencies (a prefix or
+    fuzzy word's expansions concatenated)."""
 
     term: str
     boost: float
@@ -45,10 +46,8 @@ def idf(doc_frequency: int, doc_count: int) -> float:
 def combined_tf(term: TermStats, weights: dict[str, float], norms: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
     """Per field, the weighted normalised frequency of the term in every document (dense arrays)."""
     parts: dict[str, np.ndarray] = {}
-    for field, (ids, tfs) in term.postings.items():
-        part = np.zeros(size)
-        part[ids] = weights[field] * tfs / norms[field][ids]
-        parts[field] = part
+    for field, (ids, tfs) in term.postings.items():  # ids may repeat (expansions of a prefix): they add up
+        parts[field] = np.bincount(ids, weights=weights[field] * tfs / norms[field][ids], minlength=size)
     return parts
 
 

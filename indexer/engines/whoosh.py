@@ -313,7 +313,7 @@ class WhooshIndex:
         candidates = np.flatnonzero(matched)
         if candidates.size == 0:
             return EnginePage(0, ())
-        stats = [self._term_stats(term, boost, leaf_fields) for term, boost, leaf_fields in _scored_terms(root, fields, self._reader)]
+        stats = [self._term_stats(*scored) for scored in _scored_terms(root, fields, self._reader)]
         norms = {f: self._columns.norm(f) for f in SEARCH_FIELDS}
         scores, shares = bm25f.score(stats, field_weights, norms, self._columns.size, self.doc_count(), explain)
         if sort_by_date:
@@ -328,9 +328,14 @@ class WhooshIndex:
         )
         return EnginePage(int(candidates.size), hits)
 
-    def _term_stats(self, term: str, boost: float, fields: list[str]) -> bm25f.TermStats:
-        postings = {f: p for f in fields if (p := self._postings.get(f, term))[0].size}
-        return bm25f.TermStats(term, boost, postings)
+    def _term_stats(self, label: str, boost: float, terms: dict[str, tuple[str, ...]]) -> bm25f.TermStats:
+        postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for field, names in terms.items():
+            found = [p for p in (self._postings.get(field, t) for t in names) if p[0].size]
+            if found:
+                postings[field] = found[0] if len(found) == 1 else (
+                    np.concatenate([p[0] for p in found]), np.concatenate([p[1] for p in found]))
+        return bm25f.TermStats(label, boost, postings)
 
     def _match(self, node: Node, fields: list[str]) -> np.ndarray:
         """Documents matching the query tree, as a boolean array."""
@@ -369,18 +374,29 @@ def _expand(node: Term, field: str, reader: Any) -> list[str]:
     return [node.term]
 
 
-def _scored_terms(root: Node, fields: list[str], reader: Any) -> list[tuple[str, float, list[str]]]:
-    """(term, boost, fields) for each distinct positive term of the query; phrases score by their words."""
-    seen: dict[tuple[str, tuple[str, ...]], float] = {}
+ScoredTerm = tuple[str, float, dict[str, tuple[str, ...]]]
+
+
+def _scored_terms(root: Node, fields: list[str], reader: Any) -> list[ScoredTerm]:
+    """(label, boost, {field: index terms}) per distinct positive word of the query.
+
+    Phrases score by their words. A prefix or fuzzy word scores as one term whose frequencies add up
+    over its expansions, so that one rare expansion cannot outweigh the word typed.
+    """
+    seen: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, tuple[str, ...]]]] = {}
     for leaf in positive_leaves(root):
         leaf_fields = [leaf.field] if leaf.field else fields
-        for field in leaf_fields:
-            terms = list(leaf.terms) if isinstance(leaf, Phrase) else _expand(leaf, field, reader)
-            boost = getattr(leaf, "boost", 1.0)
-            for term in terms:
-                key = (term, tuple(leaf_fields))
-                seen[key] = max(seen.get(key, 0.0), boost)
-    return [(term, boost, list(fields_)) for (term, fields_), boost in seen.items()]
+        if isinstance(leaf, Phrase):
+            words = [(t, 1.0, {f: (t,) for f in leaf_fields}) for t in leaf.terms]
+        elif leaf.prefix or leaf.fuzzy:
+            label = f"{leaf.term}*" if leaf.prefix else f"{leaf.term}~"
+            words = [(label, leaf.boost, {f: tuple(_expand(leaf, f, reader)) for f in leaf_fields})]
+        else:
+            words = [(leaf.term, leaf.boost, {f: (leaf.term,) for f in leaf_fields})]
+        for label, boost, by_field in words:
+            key = (label, tuple(leaf_fields))
+            seen[key] = (max(seen.get(key, (0.0, {}))[0], boost), by_field)
+    return [(label, boost, by_field) for (label, _), (boost, by_field) in seen.items()]
 
 
 def _explanation(shares: bm25f.Shares, docnum: int) -> tuple[Contribution, ...]:
