@@ -168,3 +168,9 @@ def test_engines_without_the_optional_features_still_search(searcher: Searcher, 
         searcher.search("Bellamy", explain=True)
     with pytest.raises(QueryError, match="--like is not supported"):
         searcher.search(like="sport/260.txt")
+
+
+def test_a_prefix_word_scores_as_one_term(searcher: Searcher) -> None:
+    hits = searcher.search("bellam*", explain=True, limit=3).hits
+    assert hits and all({c.term for c in hit.explanation} == {"bellam*"} for hit in hits)
+    assert all("bellamy" in hit.headline.lower() or hit.rank > 1 for hit in hits)
