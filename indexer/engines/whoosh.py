@@ -134,19 +134,21 @@ class _Postings:
     generic matcher one posting at a time costs ten times more in Python.
     """
 
-    def __init__(self, reader: Any, cache_size: int = 4096) -> None:
+    def __init__(self, reader: Any, max_cached: int = 4_000_000) -> None:
         self._leaves = list(reader.leaf_readers())
         self._cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        self._cache_size = cache_size
+        self._cached = 0  # postings held (16 bytes each): the cache stays under ~64 MB
+        self._max_cached = max_cached
 
     def get(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         key = (field, term)
-        found = self._cache.get(key)
+        found = self._cache.pop(key, None)
         if found is None:
             found = self._read(field, term)
-            if len(self._cache) >= self._cache_size:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = found
+            self._cached += found[0].size
+            while self._cached > self._max_cached and self._cache:  # drop the least recently used
+                self._cached -= self._cache.pop(next(iter(self._cache)))[0].size
+        self._cache[key] = found
         return found
 
     def _read(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
