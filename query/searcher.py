@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from indexer.build import Progress, build_index
 from indexer.config import Config, load_config
-from indexer.engines import EngineIndex, EnginePage, Filters, get_engine, supports
+from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, get_engine, supports
 from indexer.errors import IndexMissing, QueryError
 from indexer.generations import IndexStore
 
@@ -69,14 +69,7 @@ class Searcher:
         limit = self.config.limit if limit is None else limit
         context = self.config.context if context is None else context
         snippet_count = self.config.snippets if snippets is None else snippets
-        if not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
-        if context < 0 or snippet_count < 0:
-            raise QueryError("context and snippets must not be negative")
-        if field is not None and field not in SEARCH_FIELDS:
-            raise QueryError(f"unknown field {field!r}; choose one of: {', '.join(SEARCH_FIELDS)}")
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r}; choose one of: {', '.join(SORTS)}")
+        _check_options(limit, context, snippet_count, field, sort)
         filters = _filters(filters, since, until, source, category)
         self.refresh()
         assert self._index is not None
@@ -112,16 +105,7 @@ class Searcher:
         if found is None:
             page, searched, fallback = run(parsed)
         matches = term_matcher(searched.root)
-        hits = tuple(
-            Hit(
-                id=h.article.id, path=h.article.path, line=h.article.line, headline=h.article.headline,
-                headline_highlights=mark(h.article.headline, matches)[1], score=h.score, date=h.article.date,
-                source=h.article.source, categories=h.article.categories,
-                snippets=make_snippets(h.article, matches, snippet_count, context) if snippet_count else (),
-                rank=rank, explanation=h.explanation,
-            )
-            for rank, h in enumerate(page.hits, start=1)
-        )
+        hits = tuple(_hit(h, rank, matches, snippet_count, context) for rank, h in enumerate(page.hits, start=1))
         return SearchResults(parsed.text, page.total, fallback, hits, self._generation or "", parsed.plain_words, found)
 
     def _like(self, article_id: str) -> ParsedQuery:
@@ -155,6 +139,29 @@ def search(query: str = "", limit: int = 10, index: Path | str | None = None, **
     explain, like, exact)."""
     with Searcher(index, build_if_missing=index is None) as searcher:
         return searcher.search(query, limit=limit, **options)
+
+
+def _check_options(limit: int, context: int, snippet_count: int, field: str | None, sort: str) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+    if context < 0 or snippet_count < 0:
+        raise QueryError("context and snippets must not be negative")
+    if field is not None and field not in SEARCH_FIELDS:
+        raise QueryError(f"unknown field {field!r}; choose one of: {', '.join(SEARCH_FIELDS)}")
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}; choose one of: {', '.join(SORTS)}")
+
+
+def _hit(found: EngineHit, rank: int, matches: Callable[[str], bool], snippet_count: int, context: int) -> Hit:
+    """An engine hit as the query layer shows it: highlights, snippets (none asked: none cut)."""
+    article = found.article
+    return Hit(
+        id=article.id, path=article.path, line=article.line, headline=article.headline,
+        headline_highlights=mark(article.headline, matches)[1], score=found.score, date=article.date,
+        source=article.source, categories=article.categories,
+        snippets=make_snippets(article, matches, snippet_count, context) if snippet_count else (),
+        rank=rank, explanation=found.explanation,
+    )
 
 
 def _filters(base: Filters | None, since: str | None, until: str | None, source: str | None,
