@@ -23,6 +23,7 @@ class OpenIndex:
 
     index: EngineIndex
     generation: str
+    engine: str
     warning: str | None = None
 
 
@@ -45,7 +46,7 @@ def open_generation(store: IndexStore, name: str, config: Config, damaged: Mappi
         try:
             generation = store.load(name)
             meta = generation.meta
-            return OpenIndex(_open(generation, config), name)
+            return OpenIndex(_open(generation, config), name, generation.engine)
         except IndexDamaged as exc:
             problem = str(exc).split("; rebuild with:")[0]  # one rebuild hint, ours, at the end
     for older in reversed(store.generations()):  # newest first
@@ -57,7 +58,7 @@ def open_generation(store: IndexStore, name: str, config: Config, damaged: Mappi
             continue
         warning = (f"{problem}; answering from the previous generation {older.name} instead; "
                    f"rebuild with: {rebuild_command(store, config, meta or older.meta)}")
-        return OpenIndex(index, older.name, warning)
+        return OpenIndex(index, older.name, older.engine, warning)
     raise IndexDamaged(f"{problem}; rebuild it with: {rebuild_command(store, config, meta)}")
 
 
