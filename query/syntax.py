@@ -20,8 +20,8 @@ MAX_QUERY_CHARS = 2000
 MAX_FUZZY_EDITS = 2
 MIN_PREFIX_CHARS = 2  # `a*` would expand to a large part of the vocabulary
 MAX_NESTING = 32  # parentheses and NOT chains deeper than this are read as plain words
-MAX_TERMS = 32  # distinct words and phrases per query: each costs a pass over its postings
-MAX_EXPANDING = 2  # prefix* and word~ terms per query: each may stand for hundreds of index terms
+MAX_TERMS = 64  # distinct words and phrases per query: each costs a pass over its postings
+MAX_EXPANDING = 4  # prefix* and word~ terms per query: each may stand for hundreds of index terms
 
 
 @dataclass(frozen=True)
