@@ -39,7 +39,9 @@ class Skipped:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        """One report line, even for a file name holding a line break."""
+        path = self.path.replace("\r", "\\r").replace("\n", "\\n")
+        where = f"{path}:{self.line}" if self.line is not None else path
         return f"{where}: {self.reason}"
 
 

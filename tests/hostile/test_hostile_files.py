@@ -83,6 +83,7 @@ BAD: list[tuple[str, Writer, str, str]] = [
     ("symlink loop", lambda r: (symlink("loop-a.txt", "loop-b.txt")(r), symlink("loop-b.txt", "loop-a.txt")(r)), "loop-a.txt", "symbolic link, not followed"),
     ("symlink outside the root", symlink("passwd.txt", "/etc/passwd"), "passwd.txt", "symbolic link, not followed"),
     ("symlinked folder (loop to ..)", symlink("up", ".."), "up", "symbolic link, not followed"),
+    ("empty file named with a newline", text("empty\nname.txt", ""), "empty\nname.txt", "no text"),
 ]
 
 JSONL_GOOD = record(id="feed-1", headline="Feed survives its broken neighbours", body="Marmalade exports rose.")
@@ -120,6 +121,8 @@ GOOD: list[tuple[str, Writer, str, str]] = [
     ("file name with non-UTF-8 bytes", bytes_name(b"bad\xffname.txt", article("Bytes name", "Axolotl sighting.")), "axolotl", "bad\\xffname.txt"),
     ("JSONL good lines among bad ones", jsonl("feed.jsonl", *JSONL_LINES), "marmalade", "feed-1"),
     ("JSONL control chars and lone surrogates", lambda r: None, "quinoa", "feed-9"),
+    ("JSONL id already used by another file", jsonl("second-feed.jsonl", record(id="feed-1", headline="Other"),
+                                                    record(id="second-2", headline="Second feed", body="Gazelle.")), "gazelle", "second-2"),
     ("JSONL line after a 100 MB line", sparse("big.jsonl", b'{"id": "big", "body": "', 100 * MB,
                                               b'"}\n' + record(id="after-big", headline="After the big line", body="Tapir.").encode() + b"\n"), "tapir", "after-big"),
 ]
@@ -156,6 +159,7 @@ def test_build_exits_1_and_reports_every_bad_file(hostile_build: tuple[Path, Pat
     for line, fragment in JSONL_SKIPS.items():
         assert fragment in reasons[("feed.jsonl", line)]
     assert "over the 10,485,760-byte article size cap" in reasons[("big.jsonl", 1)]
+    assert reasons[("second-feed.jsonl", 1)].startswith("duplicate id 'feed-1' (first read from ")
     assert all(s["path"].startswith(str(corpus)) for s in report["skipped"]), "reports name the full path"
     assert not (corpus / "PWNED").exists(), "front matter must never execute anything"
 
@@ -181,7 +185,21 @@ def test_script_content_is_not_indexed(hostile_build: tuple[Path, Path, dict[str
 def test_indexed_and_skipped_counts_add_up(hostile_build: tuple[Path, Path, dict[str, Any], int]) -> None:
     _, _, report, _ = hostile_build
     assert report["indexed"] == len(GOOD) + 1  # one article per GOOD case, plus feed-7 (headline only)
-    assert len(report["skipped"]) == len(BAD) + 1 + len(JSONL_SKIPS) + 1  # + loop-b.txt, + big.jsonl:1
+    assert len(report["skipped"]) == len(BAD) + 1 + len(JSONL_SKIPS) + 2  # + loop-b.txt, big.jsonl:1, second-feed:1
+
+
+def test_each_skipped_file_is_one_report_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from indexer.cli import main as index_main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ok.txt").write_text(article("Fine", "Body."), encoding="utf-8")
+    (corpus / "two\nlines.txt").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(index_main, ["build", str(corpus), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 1
+    assert f"skipped {corpus}/two\\nlines.txt: no text (empty or whitespace only)" in result.stderr.splitlines()
 
 
 def test_size_cap_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
