@@ -75,7 +75,7 @@ def terms(text: str) -> list[str]:
 
 # Characters that join or hyphenate invisibly inside a word (soft hyphen, zero-width joiners,
 # word joiner, BOM): removed, so "gib\u00adraltar" is one word in articles and queries alike.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
+_INVISIBLE_RE = re.compile("[\u00ad\u200c\u200d\u2060\ufeff]")
 
 
 def normalize(text: str) -> str:
@@ -83,4 +83,6 @@ def normalize(text: str) -> str:
     macOS writes it) would otherwise split words at the combining mark."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return _INVISIBLE_RE.sub("", text) if _INVISIBLE_RE.search(text) else text

@@ -29,8 +29,10 @@ MAX_HEADLINE_CHARS = 500
 
 _BULLET_RE = re.compile(r"^\s*[•\-*]\s+")
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
-# Spaces of every kind, control characters and lone surrogates (from JSON escapes): one space.
-_SPACES_RE = re.compile(r"[\x00-\x20\x7f-\xa0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]+")
+# Runs of spaces of every kind, control characters and lone surrogates (from JSON escapes) become
+# one space; a single plain space, by far the most common, is not matched at all.
+_ODD_SPACE = r"\x00-\x1f\x7f-\xa0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ud800-\udfff"
+_SPACES_RE = re.compile(rf"[{_ODD_SPACE}][ {_ODD_SPACE}]*| [ {_ODD_SPACE}]+")
 
 
 @dataclass(frozen=True)
