@@ -7,6 +7,7 @@ Words are analysed here with the index's analyzer, so engines receive index term
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator, Union
@@ -159,8 +160,13 @@ def _combine_and(items: list[Node], implicit: bool) -> Node | None:
 def _word_node(word: str, field_name: str | None, fuzzy: int = 0, prefix: bool = False) -> Node | None:
     """A surface word as a node: a term, or a phrase when the analyzer splits it (e.g. IS-KP)."""
     if prefix:
+        # The index holds stems: `mobile*` must look for terms starting with "mobil" (the stem of
+        # "mobile"), else it finds neither "mobile" nor "mobiles". The shared start of the folded
+        # word and its stem keeps what was typed and never asks for more than the stem.
         folded = fold(word.rstrip("*"))
-        return Term(folded, field_name, prefix=True) if len(folded) >= MIN_PREFIX_CHARS else None
+        stem = analyze_word(word.rstrip("*"))
+        start = os.path.commonprefix([folded, stem]) if stem else folded
+        return Term(start, field_name, prefix=True) if len(start) >= MIN_PREFIX_CHARS else None
     found = terms(word)
     if not found:
         return None

@@ -137,3 +137,12 @@ def test_unknown_field_is_searched_as_words(bbc_index: Path) -> None:
         as_field = searcher.search("foo:gibraltar")
         plain = searcher.search("foo gibraltar")
     assert [h.id for h in as_field.hits] == [h.id for h in plain.hits]
+
+
+@pytest.mark.parametrize("word", ["computer", "mobile", "elections", "happily"])
+def test_a_prefix_finds_at_least_what_the_whole_word_finds(bbc_index: Path, word: str) -> None:
+    """The index holds stems ("comput"): a prefix typed as a whole word must still find it."""
+    with Searcher(bbc_index) as searcher:
+        whole = {h.id for h in searcher.search(word, limit=10_000).hits}
+        prefix = {h.id for h in searcher.search(word + "*", limit=10_000).hits}
+    assert whole and whole <= prefix
