@@ -31,3 +31,7 @@ class BuildFailed(ArticleSearchError):
 
 class LockHeld(ArticleSearchError):
     """Another build or update holds the index lock."""
+
+
+class CorpusMissing(ArticleSearchError):
+    """A corpus folder given to a build or update does not exist (refused: it would empty the index)."""

@@ -7,7 +7,7 @@ from typing import Any
 from indexer.build import Progress, build_index
 from indexer.config import Config, load_config
 from indexer.engines import EngineIndex, Filters, get_engine
-from indexer.errors import IndexMissing, QueryError
+from indexer.errors import IndexDamaged, IndexMissing, QueryError
 from indexer.generations import IndexStore
 
 from .models import Hit, SearchResults
@@ -15,6 +15,7 @@ from .snippets import mark, make_snippets
 from .syntax import SEARCH_FIELDS, ParsedQuery, parse, restrict, term_matcher
 
 MAX_LIMIT = 10_000
+OPEN_ATTEMPTS = 5  # re-reads of CURRENT when a generation vanishes while being opened
 
 
 class Searcher:
@@ -34,19 +35,33 @@ class Searcher:
         self._index: EngineIndex | None = None
 
     def refresh(self) -> bool:
-        """Switch to the serving generation if it changed; True if it did."""
-        name = self.store.current_name()
-        if name is None:
-            raise IndexMissing(
-                f"no index at {self.config.index_dir}; build one with: search-index build CORPUS_DIR --index {self.config.index_dir}"
-            )
-        if name == self._generation and self._index is not None:
-            return False
-        generation = self.store.load(name)
-        index = get_engine(generation.engine).open(generation.path)
-        self.close()
-        self._index, self._generation = index, name
-        return True
+        """Switch to the serving generation if it changed; True if it did.
+
+        Generations are pruned only by a run holding the index lock, and never the one that served
+        before the last switch (see indexer.generations), so the generation named by CURRENT is
+        still there when we open it. If a reader is so slow that two switches pass between reading
+        CURRENT and opening, the open fails and we re-read CURRENT and open the newer generation.
+        An index already open stays readable after its folder is deleted (open files live on).
+        """
+        for attempt in range(OPEN_ATTEMPTS):
+            name = self.store.current_name()
+            if name is None:
+                raise IndexMissing(
+                    f"no index at {self.config.index_dir}; build one with: search-index build CORPUS_DIR --index {self.config.index_dir}"
+                )
+            if name == self._generation and self._index is not None:
+                return False
+            try:
+                generation = self.store.load(name)
+                index = get_engine(generation.engine).open(generation.path)
+            except IndexDamaged:
+                if attempt + 1 < OPEN_ATTEMPTS and self.store.current_name() != name:
+                    continue  # that generation was replaced and pruned meanwhile: open the new one
+                raise
+            self.close()
+            self._index, self._generation = index, name
+            return True
+        raise AssertionError("unreachable")
 
     def search(self, query: str, limit: int | None = None, context: int | None = None, field: str | None = None,
                snippets: int | None = None, filters: Filters | None = None) -> SearchResults:
