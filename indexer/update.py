@@ -52,10 +52,13 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
     files, listing_problems = find_files(roots, config.follow_symlinks)
     changes = compare(manifest, files)
     if not changes.read and not changes.gone and all(manifest.files.get(e.path) == e for e in changes.keep):
+        notes.append("nothing changed: the serving generation stays")
+        if store.prune(keep):  # what a run killed after its switch had no time to prune
+            notes.append(f"pruned old generations (keeping {keep})")
         return BuildReport(
             index_dir=str(store.root), generation=current.name, engine=current.engine, indexed=manifest.article_count,
             skipped=tuple(listing_problems + manifest.skipped()), seconds=time.monotonic() - started,
-            unchanged=manifest.article_count, mode="update", notes=tuple(notes + ["nothing changed: the serving generation stays"]),
+            unchanged=manifest.article_count, mode="update", notes=tuple(notes),
         )
     # Ids freed by removed or changed files may be claimed by a kept file that had them as duplicates.
     replaced = {str(f.path) for f in changes.read if str(f.path) in manifest.files}
