@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Protocol
 
 from .config import Config, default_corpus_dirs, load_config
 from .engines import Engine, EngineWriter, get_engine
-from .errors import ArticleSearchError, BuildFailed, CorpusMissing
+from .errors import ArticleSearchError, BuildFailed, CorpusMissing, IndexDamaged
 from .faults import checkpoint
 from .generations import DEFAULT_KEEP, Generation, IndexStore
 from .manifest import UNKNOWN_MTIME, FileEntry, Manifest, count_changes, file_digest, stat_after_read
@@ -105,7 +105,7 @@ def corpus_roots(config: Config, explicit: bool, store: IndexStore) -> tuple[Pat
         return config.corpus_dirs
     try:
         recorded = store.current().meta.get("corpus_dirs") or []
-    except Exception:
+    except ArticleSearchError:
         recorded = []
     return tuple(Path(p) for p in recorded) or config.corpus_dirs
 
@@ -149,7 +149,7 @@ def full_build(store: IndexStore, config: Config, explicit: bool, progress: Prog
     roots = corpus_roots(config, explicit, store)
     require_roots(roots)
     engine = get_engine(config.engine)
-    previous = store.current() if store.exists() else None
+    previous = serving_or_none(store, notes)
     files, listing_problems = find_files(roots, config.follow_symlinks)
     progress.start(sum(f.size for f in files))
     generation = store.new_generation()
@@ -160,6 +160,17 @@ def full_build(store: IndexStore, config: Config, explicit: bool, progress: Prog
         return commit_or_cancel(writer, lambda: index_files(writer, files, config, progress, {}))
 
     return finish_generation(store, engine, generation, write, previous, roots, keep, mode, listing_problems, started, notes)
+
+
+def serving_or_none(store: IndexStore, notes: list[str]) -> Generation | None:
+    """The serving generation, or None if there is none or it is damaged (a rebuild is the cure)."""
+    if not store.exists():
+        return None
+    try:
+        return store.current()
+    except IndexDamaged as exc:
+        notes.append(f"the serving index was damaged ({exc}); replaced it")
+        return None
 
 
 def commit_or_cancel(writer: EngineWriter, work: Callable[[], Batch]) -> Batch:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .build import (DEFAULT_KEEP, Batch, NoProgress, Progress, commit_or_cancel, corpus_roots, finish_generation,
-                    full_build, index_files, require_roots, resolve)
+                    full_build, index_files, require_roots, resolve, serving_or_none)
 from .config import Config
 from .engines import get_engine
 from .faults import checkpoint
@@ -42,7 +42,9 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
     if not store.exists():
         notes.append("no index yet: built one from scratch")
         return full_build(store, config, explicit, progress, keep, "update", notes)
-    current = store.current()
+    current = serving_or_none(store, notes)
+    if current is None:
+        return full_build(store, config, explicit, progress, keep, "update", notes)
     manifest = Manifest.load(current.path)
     if manifest is None:
         notes.append(f"{current.name} has no manifest (built by an older version): rebuilt from scratch")

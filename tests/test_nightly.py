@@ -252,6 +252,13 @@ def test_searcher_reopens_when_a_generation_vanishes_while_it_opens(corpus: Path
     searcher.close()
 
 
+@pytest.mark.parametrize("command", ["rebuild", "update"])
+def test_a_damaged_serving_generation_is_replaced(corpus: Path, index: Path, command: str) -> None:
+    shutil.rmtree(index / IndexStore(index).current_name())  # type: ignore[operator]
+    code, _, err = cli(command, str(corpus), "--index", str(index))
+    assert code == 0 and "damaged" in err and serving_count(index) == 120
+
+
 def test_update_without_an_index_builds_one(tmp_path: Path, corpus: Path) -> None:
     code, out, err = cli("update", str(corpus), "--index", str(tmp_path / "fresh"), "--json")
     assert code == 0 and json.loads(out)["added"] == 120 and "no index yet" in err
