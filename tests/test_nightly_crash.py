@@ -152,8 +152,8 @@ def test_searches_in_other_processes_never_fail_during_rebuilds_and_switches(tmp
     stop = tmp_path / "stop"
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(index), str(stop)], stdout=subprocess.PIPE, text=True)
                for _ in range(2)]
+    started = [r.stdout.readline() for r in readers if r.stdout]  # both are searching before the first switch
     try:
-        time.sleep(1.0)
         for round_ in range(6):  # alternate 10 and 5 side stories, by rebuild and by update
             for i in range(5, 10):
                 path = side / f"{i}.txt"
@@ -166,7 +166,7 @@ def test_searches_in_other_processes_never_fail_during_rebuilds_and_switches(tmp
     finally:
         stop.touch()
         outputs = [r.communicate(timeout=60)[0] for r in readers]
-    answers = [json.loads(line) for out in outputs for line in out.splitlines()]
+    answers = [json.loads(line) for out in [*started, *outputs] for line in out.splitlines()]
     errors = [a["error"] for a in answers if "error" in a]
     assert not errors, errors[:5]
     assert len(answers) >= 20
