@@ -270,3 +270,18 @@ def test_installed_command_runs_an_update(corpus: Path, index: Path) -> None:
                           capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "80"})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["added"] == 3 and "update: 121 articles indexed" in done.stderr
+
+
+def test_an_id_freed_by_a_removed_file_goes_to_its_duplicate(tmp_path: Path) -> None:
+    corpus, index = tmp_path / "feeds", tmp_path / "ix"
+    corpus.mkdir()
+    add_jsonl(corpus / "a.jsonl", [{"id": "story-1", "headline": "Zqfirst version", "body": "From feed a."}])
+    add_jsonl(corpus / "b.jsonl", [{"id": "story-1", "headline": "Zqsecond version", "body": "From feed b."},
+                                   {"id": "story-2", "headline": "Other", "body": "Also from b."}])
+    code, out, _ = cli("rebuild", str(corpus), "--index", str(index), "--json")
+    assert code == 1 and "duplicate id 'story-1'" in json.loads(out)["skipped"][0]["reason"]
+    assert total(index, "zqfirst") == 1 and total(index, "zqsecond") == 0
+    (corpus / "a.jsonl").unlink()
+    code, out, _ = cli("update", str(corpus), "--index", str(index), "--json")
+    assert code == 0 and json.loads(out)["skipped"] == []
+    assert total(index, "zqfirst") == 0 and total(index, "zqsecond") == 1 and serving_count(index) == 2
