@@ -159,7 +159,9 @@ def full_build(store: IndexStore, config: Config, explicit: bool, progress: Prog
         writer = engine.create(generation)
         return commit_or_cancel(writer, lambda: index_files(writer, files, config, progress, {}))
 
-    return finish_generation(store, engine, generation, write, previous, roots, keep, mode, listing_problems, started, notes)
+    before = Manifest.load(previous.path) if previous else None
+    return finish_generation(store, engine, generation, write, previous, before, roots, keep, mode, listing_problems,
+                             started, notes)
 
 
 def serving_or_none(store: IndexStore, notes: list[str]) -> Generation | None:
@@ -187,12 +189,13 @@ def commit_or_cancel(writer: EngineWriter, work: Callable[[], Batch]) -> Batch:
 
 
 def finish_generation(store: IndexStore, engine: Engine, generation: Path, write: Callable[[], Batch],
-                      previous: Generation | None, roots: Iterable[Path], keep: int, mode: str,
+                      previous: Generation | None, before: Manifest | None, roots: Iterable[Path], keep: int, mode: str,
                       listing_problems: list[Skipped], started: float, notes: list[str],
                       kept: Iterable[FileEntry] = ()) -> BuildReport:
     """Write, check, describe, flush, publish and prune a generation; on failure remove it and re-raise.
 
-    `kept` are manifest entries carried over unchanged from the previous generation (updates).
+    `before` is the previous generation's manifest (to count what changed); `kept` are its entries
+    carried over unchanged (updates).
     """
     try:
         batch = write()
@@ -221,7 +224,7 @@ def finish_generation(store: IndexStore, engine: Engine, generation: Path, write
     pruned = store.prune(keep)
     if pruned:
         notes.append(f"pruned {len(pruned)} old generation(s) (keeping {keep})")
-    counts = count_changes(Manifest.load(previous.path) if previous else None, manifest)
+    counts = count_changes(before, manifest)
     return BuildReport(
         index_dir=str(store.root), generation=generation.name, engine=engine.name, indexed=manifest.article_count,
         skipped=tuple(listing_problems + batch.problems + manifest.skipped()), seconds=time.monotonic() - started,

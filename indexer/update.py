@@ -86,5 +86,5 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
 
         return commit_or_cancel(writer, apply)
 
-    return finish_generation(store, engine, generation, write, current, roots, keep, "update", listing_problems,
+    return finish_generation(store, engine, generation, write, current, manifest, roots, keep, "update", listing_problems,
                              started, notes, kept=kept)
