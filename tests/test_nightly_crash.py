@@ -17,15 +17,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import pytest
 from nightly_support import bbc_article, generation_dirs, make_corpus, serving_count, total
 
 from indexer import faults
 from indexer.build import build_index
-from indexer.engines import get_engine
-from indexer.generations import IndexStore
 from indexer.update import update_index
-from query.syntax import parse
 
 SEARCH_INDEX = Path(sys.executable).parent / "search-index"
 
