@@ -15,6 +15,7 @@ from .build import (DEFAULT_KEEP, Batch, NoProgress, Progress, commit_or_cancel,
                     full_build, index_files, require_roots, resolve, serving_or_none)
 from .config import Config
 from .engines import get_engine
+from .errors import CorpusMissing
 from .faults import checkpoint
 from .generations import IndexStore
 from .manifest import Manifest, compare
@@ -52,6 +53,9 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
     roots = corpus_roots(config, explicit, store)
     require_roots(roots)
     files, listing_problems = find_files(roots, config.follow_symlinks)
+    if not files and manifest.article_count:
+        raise CorpusMissing(f"no article files under {', '.join(map(str, roots))} (an unmounted share?); refusing to remove "
+                            f"all {manifest.article_count:,} articles; nothing was changed (search-index rebuild empties it on purpose)")
     changes = compare(manifest, files)
     if not changes.read and not changes.gone and all(manifest.files.get(e.path) == e for e in changes.keep):
         notes.append("nothing changed: the serving generation stays")

@@ -96,6 +96,11 @@ def test_missing_corpus_folder_is_refused_and_nothing_changes(tmp_path: Path, in
     code, _, err = cli("update", str(tmp_path / "unmounted"), "--index", str(index))
     assert code == 2 and "does not exist" in err and "Traceback" not in err
     assert IndexStore(index).current_name() == before and serving_count(index) == 120
+    empty = tmp_path / "empty-mount-point"
+    empty.mkdir()
+    code, _, err = cli("update", str(empty), "--index", str(index))
+    assert code == 2 and "refusing to remove all 120 articles" in err
+    assert IndexStore(index).current_name() == before and serving_count(index) == 120
 
 
 def test_second_run_exits_75_at_once_and_wait_waits(corpus: Path, index: Path) -> None:
