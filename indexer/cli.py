@@ -164,7 +164,9 @@ def status(index: Path | None, as_json: bool) -> None:
         click.echo(json.dumps(info.to_dict(), ensure_ascii=False, indent=2))
         return
     click.echo(f"index:       {info.index_dir}")
-    if info.current is None:
+    if info.current is None and info.pointer:
+        click.echo(f"serving:     {info.pointer} is missing or damaged (repair with: search-index rebuild)")
+    elif info.current is None:
         click.echo("serving:     nothing yet (build with: search-index rebuild CORPUS_DIR)")
     else:
         c = info.current

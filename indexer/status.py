@@ -25,6 +25,7 @@ class GenerationInfo:
 class IndexStatus:
     index_dir: str
     current: GenerationInfo | None
+    pointer: str | None  # the generation CURRENT names (differs from current.name only if it is damaged)
     generations: tuple[GenerationInfo, ...]  # complete ones, newest first
     corpus_dirs: tuple[str, ...]
     rollback_to: str | None  # the generation `search-index rollback` would serve
@@ -55,7 +56,7 @@ def index_status(index_dir: Path) -> IndexStatus:
         rollback_to = None
     holder = read_holder(store.root)
     return IndexStatus(
-        index_dir=str(store.root), current=current, generations=tuple(infos), corpus_dirs=corpus,
+        index_dir=str(store.root), current=current, pointer=current_name, generations=tuple(infos), corpus_dirs=corpus,
         rollback_to=rollback_to, running=holder.describe() if holder and holder.alive else None,
         interrupted=holder.describe() if holder and not holder.alive else None,
         last_run=store.last_run(),

@@ -259,6 +259,7 @@ def test_searcher_reopens_when_a_generation_vanishes_while_it_opens(corpus: Path
 @pytest.mark.parametrize("command", ["rebuild", "update"])
 def test_a_damaged_serving_generation_is_replaced(corpus: Path, index: Path, command: str) -> None:
     shutil.rmtree(index / IndexStore(index).current_name())  # type: ignore[operator]
+    assert "is missing or damaged (repair with: search-index rebuild)" in cli("status", "--index", str(index))[1]
     code, _, err = cli(command, str(corpus), "--index", str(index))
     assert code == 0 and "damaged" in err and serving_count(index) == 120
 
