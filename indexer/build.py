@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from .config import Config, default_corpus_dirs, load_config
-from .engines import Engine, EngineWriter, get_engine
+from .engines import Engine, EngineWriter, describe, discard, get_engine, publish
 from .errors import ArticleSearchError, BuildFailed, CorpusMissing, IndexDamaged
 from .faults import checkpoint
 from .generations import DEFAULT_KEEP, Generation, IndexStore
@@ -148,7 +148,7 @@ def full_build(store: IndexStore, config: Config, explicit: bool, progress: Prog
     started = time.monotonic()
     roots = corpus_roots(config, explicit, store)
     require_roots(roots)
-    engine = get_engine(config.engine)
+    engine = get_engine(config.engine, config)
     previous = serving_or_none(store, notes)
     files, listing_problems = find_files(roots, config.follow_symlinks)
     progress.start(sum(f.size for f in files))
@@ -161,7 +161,7 @@ def full_build(store: IndexStore, config: Config, explicit: bool, progress: Prog
 
     before = Manifest.load(previous.path) if previous else None
     return finish_generation(store, engine, generation, write, previous, before, roots, keep, mode, listing_problems,
-                             started, notes)
+                             started, notes, config)
 
 
 def serving_or_none(store: IndexStore, notes: list[str]) -> Generation | None:
@@ -190,12 +190,13 @@ def commit_or_cancel(writer: EngineWriter, work: Callable[[], Batch]) -> Batch:
 
 def finish_generation(store: IndexStore, engine: Engine, generation: Path, write: Callable[[], Batch],
                       previous: Generation | None, before: Manifest | None, roots: Iterable[Path], keep: int, mode: str,
-                      listing_problems: list[Skipped], started: float, notes: list[str],
-                      kept: Iterable[FileEntry] = ()) -> BuildReport:
+                      listing_problems: list[Skipped], started: float, notes: list[str], config: Config,
+                      kept: Iterable[FileEntry] = (), shared_storage: bool = False) -> BuildReport:
     """Write, check, describe, flush, publish and prune a generation; on failure remove it and re-raise.
 
     `before` is the previous generation's manifest (to count what changed); `kept` are its entries
-    carried over unchanged (updates).
+    carried over unchanged (updates). `shared_storage`: the generation writes into the serving
+    generation's service index (an in-place update), so a failure must not drop that index.
     """
     try:
         batch = write()
@@ -211,17 +212,19 @@ def finish_generation(store: IndexStore, engine: Engine, generation: Path, write
             "corpus_dirs": [str(Path(d).resolve()) for d in roots],
             "previous": previous.name if previous else None,
             "mode": mode,
+            **describe(engine, generation),
         })
         checkpoint("meta-written")
         store.sync(generation)
+        publish(engine, generation)
         store.publish(generation)
     except BaseException as exc:
         if store.current_name() != generation.name:
-            store.discard(generation)
+            throw_away(engine, store, generation, keep_storage=shared_storage)
         if isinstance(exc, ArticleSearchError) and not isinstance(exc, BuildFailed):
             raise BuildFailed(f"{mode} failed, previous index still serving: {exc}") from exc
         raise
-    pruned = store.prune(keep)
+    pruned = prune_generations(store, keep, config)
     if pruned:
         notes.append(f"pruned {len(pruned)} old generation(s) (keeping {keep})")
     counts = count_changes(before, manifest)
@@ -231,6 +234,44 @@ def finish_generation(store: IndexStore, engine: Engine, generation: Path, write
         added=counts.added, updated=counts.updated, removed=counts.removed, unchanged=counts.unchanged,
         mode=mode, notes=tuple(notes),
     )
+
+
+def stores_elsewhere(engine: Engine) -> bool:
+    """True for a service engine (OpenSearch): its documents live outside the generation folder.
+
+    Such engines offer the `discard` hook (see indexer.engines). Cloning their folder does not copy
+    the documents, so an update writes into the serving index in place (not one transaction: see
+    deploy/OPENSEARCH.md); the manifest is saved only after success, so the next update completes
+    an update that failed half way.
+    """
+    return callable(getattr(engine, "discard", None))
+
+
+def throw_away(engine: Engine, store: IndexStore, generation: Path, keep_storage: bool = False) -> None:
+    """Remove a failed generation: the engine's stored part (if any, and if its own) first, then the folder."""
+    if not keep_storage:
+        try:
+            discard(engine, generation)
+        except ArticleSearchError:
+            pass  # the service is down: the folder still goes; the orphan index is pruned later
+    store.discard(generation)
+
+
+def prune_generations(store: IndexStore, keep: int, config: Config) -> list[str]:
+    """Prune old generation folders, and the service indexes of those that own one nobody kept shares."""
+    kept = store.kept(keep)
+
+    def drop_storage(doomed: Generation) -> None:
+        try:
+            engine = get_engine(doomed.engine, config)
+            described = describe(engine, doomed.path)
+            if described and any(g.engine == doomed.engine and describe(engine, g.path) == described for g in kept):
+                return  # an in-place update: a kept generation serves from the same service index
+            discard(engine, doomed.path)
+        except ArticleSearchError:
+            pass  # unreachable service or damaged folder: the engine's own prune removes orphans later
+
+    return store.prune(keep, drop_storage)
 
 
 def check(engine: Engine, generation: Path, expected: int, probe: Article | None) -> None:

@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import click
 
-from .config import load_config
-from .errors import ArticleSearchError, BuildFailed, LockHeld
+from .config import Config, load_config
+from .errors import ArticleSearchError, BuildFailed, EngineUnavailable, LockHeld
 from .generations import DEFAULT_KEEP
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 75
@@ -59,7 +59,7 @@ def _run(call: Callable[[], Any], as_json: bool, quiet: bool, progress: Any = No
         report = call()
     except LockHeld as exc:
         raise SystemExit(_fail(str(exc), EXIT_LOCKED))
-    except BuildFailed as exc:
+    except (BuildFailed, EngineUnavailable) as exc:
         raise SystemExit(_fail(str(exc), EXIT_FAILED))
     except ArticleSearchError as exc:
         raise SystemExit(_fail(str(exc), EXIT_USAGE))
@@ -76,6 +76,10 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 wait_option = click.option("--wait", type=click.FloatRange(0), default=None, metavar="SECONDS",
                            help="If another run holds the lock, wait up to SECONDS for it (default: exit 75 at once).")
+engine_option = click.option("--engine", default=None, help="Search engine to build with (default whoosh).")
+url_option = click.option("--url", default=None, help="OpenSearch cluster URL(s), comma-separated (default $ARTICLE_SEARCH_OPENSEARCH_URL).")
+shards_option = click.option("--shards", type=click.IntRange(1, 1024), default=None, help="OpenSearch primary shards of the new index (default 1).")
+replicas_option = click.option("--replicas", type=click.IntRange(0, 16), default=None, help="OpenSearch replicas of each shard (default 1).")
 keep_option = click.option("--keep", type=click.IntRange(1), default=DEFAULT_KEEP, show_default=True,
                            help="Generations to keep for rollback (the serving one included).")
 
@@ -83,39 +87,47 @@ keep_option = click.option("--keep", type=click.IntRange(1), default=DEFAULT_KEE
 @main.command()
 @corpus_argument
 @index_option
-@click.option("--engine", default=None, help="Search engine to build with (default whoosh).")
+@engine_option
+@url_option
+@shards_option
+@replicas_option
 @json_option
 @quiet_option
-def build(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, as_json: bool, quiet: bool) -> None:
+def build(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, url: str | None, shards: int | None,
+          replicas: int | None, as_json: bool, quiet: bool) -> None:
     """Index CORPUS_DIRS (default $ARTICLE_SEARCH_CORPUS or the bundled corpus/) recursively."""
-    _full(corpus_dirs, index, engine, as_json, quiet, None, DEFAULT_KEEP, "build")
+    config = load_config().with_(engine=engine, opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
+    _full(corpus_dirs, index, config, as_json, quiet, None, DEFAULT_KEEP, "build")
 
 
 @main.command()
 @corpus_argument
 @index_option
-@click.option("--engine", default=None, help="Search engine to build with (default whoosh).")
+@engine_option
+@url_option
+@shards_option
+@replicas_option
 @keep_option
 @wait_option
 @json_option
 @quiet_option
-def rebuild(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, keep: int, wait: float | None,
-            as_json: bool, quiet: bool) -> None:
+def rebuild(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, url: str | None, shards: int | None,
+            replicas: int | None, keep: int, wait: float | None, as_json: bool, quiet: bool) -> None:
     """Full build into a new generation, check it, switch to it atomically, prune old generations.
 
     With no CORPUS_DIRS: $ARTICLE_SEARCH_CORPUS / search.toml, else the folders the index was built from.
     """
-    _full(corpus_dirs, index, engine, as_json, quiet, wait, keep, "rebuild")
+    config = load_config().with_(engine=engine, opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
+    _full(corpus_dirs, index, config, as_json, quiet, wait, keep, "rebuild")
 
 
-def _full(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, as_json: bool, quiet: bool,
+def _full(corpus_dirs: tuple[Path, ...], index: Path | None, config: Config, as_json: bool, quiet: bool,
           wait: float | None, keep: int, mode: str) -> None:
     from .build import build_index
     from .progress import ProgressBar
 
     progress = ProgressBar("indexing", enabled=not quiet)
-    _run(lambda: build_index(corpus_dirs or None, index, load_config().with_(engine=engine), progress, keep, wait, mode),
-         as_json, quiet, progress)
+    _run(lambda: build_index(corpus_dirs or None, index, config, progress, keep, wait, mode), as_json, quiet, progress)
 
 
 @main.command()
@@ -146,7 +158,8 @@ def rollback(index: Path | None, wait: float | None, as_json: bool, quiet: bool)
     """Serve the previous generation again (the one that served before the last switch)."""
     from .runs import rollback_index
 
-    _run(lambda: rollback_index(load_config().with_(index_dir=index).index_dir, wait), as_json, quiet)
+    config = load_config().with_(index_dir=index)
+    _run(lambda: rollback_index(config.index_dir, wait, config), as_json, quiet)
 
 
 @main.command()

@@ -46,6 +46,11 @@ class Config:
     context: int = 1
     max_article_bytes: int = 10 * 1024 * 1024
     follow_symlinks: bool = False
+    # OpenSearch engine: cluster URL(s), comma-separated; the alias searches go through; index layout.
+    opensearch_url: str | None = None
+    opensearch_alias: str = "articles"
+    opensearch_shards: int = 1
+    opensearch_replicas: int = 1
 
     def with_(self, **changes: Any) -> "Config":
         """A copy with the non-None changes applied (CLI options that were not given stay unset)."""
@@ -87,6 +92,8 @@ def load_config(env: Mapping[str, str] | None = None, config_file: Path | None =
         values["corpus_dirs"] = default_corpus_dirs(env)
     if env.get("ARTICLE_SEARCH_ENGINE"):
         values["engine"] = env["ARTICLE_SEARCH_ENGINE"]
+    if env.get("ARTICLE_SEARCH_OPENSEARCH_URL"):
+        values["opensearch_url"] = env["ARTICLE_SEARCH_OPENSEARCH_URL"]
     return Config(weights=weights, **values)
 
 
@@ -98,6 +105,10 @@ _TOML_KEYS = {
     "context": ("context", int),
     "max_article_bytes": ("max_article_bytes", int),
     "follow_symlinks": ("follow_symlinks", bool),
+    "opensearch_url": ("opensearch_url", str),
+    "opensearch_alias": ("opensearch_alias", str),
+    "opensearch_shards": ("opensearch_shards", int),
+    "opensearch_replicas": ("opensearch_replicas", int),
 }
 
 

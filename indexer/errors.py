@@ -35,3 +35,7 @@ class LockHeld(ArticleSearchError):
 
 class CorpusMissing(ArticleSearchError):
     """A corpus folder given to a build or update does not exist (refused: it would empty the index)."""
+
+
+class EngineUnavailable(ArticleSearchError):
+    """The search service behind an index cannot answer: unreachable, unhealthy or unsupported."""

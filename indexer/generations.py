@@ -23,7 +23,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import ArticleSearchError, IndexDamaged, IndexMissing
 from .faults import checkpoint
@@ -183,12 +183,20 @@ class IndexStore:
             generation = self.previous_of(generation)
         return chain
 
-    def prune(self, keep: int) -> list[str]:
-        """Delete generations outside the kept chain (the caller holds the lock); their names."""
+    def prune(self, keep: int, before_removing: Callable[[Generation], None] | None = None) -> list[str]:
+        """Delete generations outside the kept chain (the caller holds the lock); their names.
+
+        `before_removing` is told each complete generation first (to drop what an engine stored elsewhere).
+        """
         kept = {g.name for g in self.kept(keep)}
         removed = []
         for path in sorted(self.root.glob(PREFIX + "*")):
             if path.is_dir() and path.name not in kept and path.name != self.current_name():
+                if before_removing and (path / META).is_file():
+                    try:
+                        before_removing(self.load(path.name))
+                    except IndexDamaged:
+                        pass
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path.name)
                 checkpoint("pruned")

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from .config import Config, load_config
+from .engines import get_engine, publish
 from .errors import ArticleSearchError, BuildFailed
 from .faults import checkpoint
 from .generations import IndexStore
@@ -63,12 +65,17 @@ def _record(store: IndexStore, mode: str, started: float, outcome: str, **detail
         pass
 
 
-def rollback_index(index_dir: Path, wait: float | None = None) -> BuildReport:
-    """Serve the generation that served before the current one again (one atomic switch, under the lock)."""
+def rollback_index(index_dir: Path, wait: float | None = None, config: Config | None = None) -> BuildReport:
+    """Serve the generation that served before the current one again (one atomic switch, under the lock).
+
+    A service engine's pointer (OpenSearch alias) moves first. After an in-place update of a service
+    engine both generations share one index, so rollback then restores the file records, not the articles.
+    """
     def work(store: IndexStore, notes: list[str]) -> BuildReport:
         started = time.monotonic()
         current = store.current()
         target = store.rollback_target()
+        publish(get_engine(target.engine, config or load_config()), target.path)
         store.publish(target.path)
         notes.append(f"switched from {current.name} back to {target.name}")
         return BuildReport(index_dir=str(store.root), generation=target.name, engine=target.engine,

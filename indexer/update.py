@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Iterable
 
 from .build import (DEFAULT_KEEP, Batch, NoProgress, Progress, commit_or_cancel, corpus_roots, finish_generation,
-                    full_build, index_files, require_roots, resolve, serving_or_none)
+                    full_build, index_files, prune_generations, require_roots, resolve, serving_or_none,
+                    stores_elsewhere)
 from .config import Config
 from .engines import get_engine
 from .errors import CorpusMissing
@@ -59,7 +60,7 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
     changes = compare(manifest, files)
     if not changes.read and not changes.gone and all(manifest.files.get(e.path) == e for e in changes.keep):
         notes.append("nothing changed: the serving generation stays")
-        if store.prune(keep):  # what a run killed after its switch had no time to prune
+        if prune_generations(store, keep, config):  # what a run killed after its switch had no time to prune
             notes.append(f"pruned old generations (keeping {keep})")
         return BuildReport(
             index_dir=str(store.root), generation=current.name, engine=current.engine, indexed=manifest.article_count,
@@ -74,7 +75,10 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
     kept = [e for e in changes.keep if e.path not in claimers]
     to_read: list[CorpusFile] = sorted([*changes.read, *(by_path[p] for p in claimers)], key=lambda f: str(f.path))
     owners = {i: e.path for e in kept for i in e.ids}
-    engine = get_engine(current.engine)
+    engine = get_engine(current.engine, config)
+    in_place = stores_elsewhere(engine)
+    if in_place:
+        notes.append(f"the {engine.name} engine keeps articles in a service: changes were applied to the serving index in place")
     progress.start(sum(f.size for f in to_read))
     generation = store.clone(current.path)
     checkpoint("generation-created")
@@ -91,4 +95,4 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
         return commit_or_cancel(writer, apply)
 
     return finish_generation(store, engine, generation, write, current, manifest, roots, keep, "update", listing_problems,
-                             started, notes, kept=kept)
+                             started, notes, config, kept=kept, shared_storage=in_place)

@@ -53,7 +53,7 @@ class Searcher:
                 return False
             try:
                 generation = self.store.load(name)
-                index = get_engine(generation.engine).open(generation.path)
+                index = get_engine(generation.engine, self.config).open(generation.path)
             except IndexDamaged:
                 if attempt + 1 < OPEN_ATTEMPTS and self.store.current_name() != name:
                     continue  # that generation was replaced and pruned meanwhile: open the new one

@@ -20,7 +20,8 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     """No test reads the user's index, config or corpus settings."""
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
-    for name in ("ARTICLE_SEARCH_INDEX", "ARTICLE_SEARCH_CORPUS", "ARTICLE_SEARCH_WEIGHTS", "ARTICLE_SEARCH_ENGINE"):
+    for name in ("ARTICLE_SEARCH_INDEX", "ARTICLE_SEARCH_CORPUS", "ARTICLE_SEARCH_WEIGHTS", "ARTICLE_SEARCH_ENGINE",
+                 "ARTICLE_SEARCH_OPENSEARCH_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ARTICLE_SEARCH_CONFIG", str(home / "no-such-search.toml"))
 

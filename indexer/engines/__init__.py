@@ -3,19 +3,28 @@
 An engine writes `Article`s into a generation folder and answers query trees (`query.syntax`)
 with stored `Article`s and scores. Everything around it (readers, query syntax, snippets, CLI, API)
 is shared by all engines.
+
+An engine backed by a service (OpenSearch) keeps its documents outside the generation folder and
+also offers the optional hooks `describe`, `publish` and `discard` (see `service_hooks`): the build
+records what `describe` says in meta.json, calls `publish` just before the generation starts serving
+and `discard` when a half-built generation is thrown away. Embedded engines need none of them.
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 from ..errors import ArticleSearchError
 from ..models import Article
 
+if TYPE_CHECKING:
+    from ..config import Config
+
 ENGINES: dict[str, str] = {
     "whoosh": "indexer.engines.whoosh",
+    "opensearch": "indexer.engines.opensearch",
 }
 
 
@@ -67,8 +76,12 @@ class Engine(Protocol):
     def open(self, directory: Path) -> EngineIndex: ...
 
 
-def get_engine(name: str) -> Engine:
-    """The engine of that name, imported on first use (engines pull in heavy libraries)."""
+def get_engine(name: str, config: "Config | None" = None) -> Engine:
+    """The engine of that name, imported on first use (engines pull in heavy libraries).
+
+    An engine module may offer `engine_for(config)` for engines that need settings (a cluster URL);
+    the others are one shared `ENGINE`.
+    """
     module_name = ENGINES.get(name)
     if module_name is None:
         raise ArticleSearchError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
@@ -76,5 +89,27 @@ def get_engine(name: str) -> Engine:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ArticleSearchError(f"engine {name!r} is not installed ({exc.name}); install it with: pip install -e '.[{name}]'") from None
+    if config is not None and hasattr(module, "engine_for"):
+        return module.engine_for(config)
     return module.ENGINE
+
+
+def describe(engine: Engine, directory: Path) -> dict[str, Any]:
+    """What a service engine wants recorded in meta.json (cluster, concrete index); {} otherwise."""
+    hook = getattr(engine, "describe", None)
+    return dict(hook(directory)) if hook else {}
+
+
+def publish(engine: Engine, directory: Path) -> None:
+    """Let a service engine switch its own pointer (an alias) to a generation about to serve."""
+    hook = getattr(engine, "publish", None)
+    if hook:
+        hook(directory)
+
+
+def discard(engine: Engine, directory: Path) -> None:
+    """Let a service engine remove what it stored for a generation being thrown away."""
+    hook = getattr(engine, "discard", None)
+    if hook:
+        hook(directory)
 
