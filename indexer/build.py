@@ -221,7 +221,7 @@ def finish_generation(store: IndexStore, engine: Engine, generation: Path, write
     except BaseException as exc:
         if store.current_name() != generation.name:
             throw_away(engine, store, generation, keep_storage=shared_storage)
-        if isinstance(exc, ArticleSearchError) and not isinstance(exc, BuildFailed):
+        if isinstance(exc, IndexDamaged):  # the new generation did not open: a failed build, not a usage error
             raise BuildFailed(f"{mode} failed, previous index still serving: {exc}") from exc
         raise
     pruned = prune_generations(store, keep, config)
