@@ -80,6 +80,19 @@ engine_option = click.option("--engine", default=None, help="Search engine to bu
 url_option = click.option("--url", default=None, help="OpenSearch cluster URL(s), comma-separated (default $ARTICLE_SEARCH_OPENSEARCH_URL).")
 shards_option = click.option("--shards", type=click.IntRange(1, 1024), default=None, help="OpenSearch primary shards of the new index (default 1).")
 replicas_option = click.option("--replicas", type=click.IntRange(0, 16), default=None, help="OpenSearch replicas of each shard (default 1).")
+
+
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--engine, --url, --shards, --replicas: what a full build needs to know about the engine."""
+    for option in reversed((engine_option, url_option, shards_option, replicas_option)):
+        command = option(command)
+    return command
+
+
+def _engine_config(engine: str | None, url: str | None, shards: int | None, replicas: int | None) -> Config:
+    return load_config().with_(engine=engine, opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
+
+
 keep_option = click.option("--keep", type=click.IntRange(1), default=DEFAULT_KEEP, show_default=True,
                            help="Generations to keep for rollback (the serving one included).")
 
@@ -87,26 +100,19 @@ keep_option = click.option("--keep", type=click.IntRange(1), default=DEFAULT_KEE
 @main.command()
 @corpus_argument
 @index_option
-@engine_option
-@url_option
-@shards_option
-@replicas_option
+@engine_options
 @json_option
 @quiet_option
 def build(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, url: str | None, shards: int | None,
           replicas: int | None, as_json: bool, quiet: bool) -> None:
     """Index CORPUS_DIRS (default $ARTICLE_SEARCH_CORPUS or the bundled corpus/) recursively."""
-    config = load_config().with_(engine=engine, opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
-    _full(corpus_dirs, index, config, as_json, quiet, None, DEFAULT_KEEP, "build")
+    _full(corpus_dirs, index, _engine_config(engine, url, shards, replicas), as_json, quiet, None, DEFAULT_KEEP, "build")
 
 
 @main.command()
 @corpus_argument
 @index_option
-@engine_option
-@url_option
-@shards_option
-@replicas_option
+@engine_options
 @keep_option
 @wait_option
 @json_option
@@ -117,8 +123,7 @@ def rebuild(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | Non
 
     With no CORPUS_DIRS: $ARTICLE_SEARCH_CORPUS / search.toml, else the folders the index was built from.
     """
-    config = load_config().with_(engine=engine, opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
-    _full(corpus_dirs, index, config, as_json, quiet, wait, keep, "rebuild")
+    _full(corpus_dirs, index, _engine_config(engine, url, shards, replicas), as_json, quiet, wait, keep, "rebuild")
 
 
 def _full(corpus_dirs: tuple[Path, ...], index: Path | None, config: Config, as_json: bool, quiet: bool,

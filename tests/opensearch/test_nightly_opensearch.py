@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("opensearchpy", reason="opensearch-py is not installed: pip install -e '.[opensearch]'")
 
 from cluster import BBC  # noqa: E402
-from opensearch_fixtures import cluster, os_config  # noqa: E402,F401 (session fixtures)
+from opensearch_fixtures import cluster, os_config  # noqa: E402,F401,F811 (session fixtures)
 
 from indexer import build_index, rollback_index, update_index  # noqa: E402
 from indexer.config import Config  # noqa: E402
