@@ -1,21 +1,26 @@
 """The one search code path behind both the `search` CLI and the Python API."""
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from indexer.build import Progress, build_index
 from indexer.config import Config, load_config
-from indexer.engines import EngineIndex, Filters, get_engine
+from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, get_engine, supports
 from indexer.errors import IndexDamaged, IndexMissing, QueryError
 from indexer.generations import IndexStore
 
+from .like import like_query
 from .models import Hit, SearchResults
 from .snippets import mark, make_snippets
+from .suggest import Suggestion, corrected, suggestion
 from .syntax import SEARCH_FIELDS, ParsedQuery, parse, restrict, term_matcher
 
 MAX_LIMIT = 10_000
 OPEN_ATTEMPTS = 5  # re-reads of CURRENT when a generation vanishes while being opened
+SORTS = ("relevance", "date")
 
 
 class Searcher:
@@ -32,6 +37,7 @@ class Searcher:
         if build_if_missing and not self.store.exists():
             build_index(config=self.config, progress=progress)
         self._generation: str | None = None
+        self._engine_name = ""
         self._index: EngineIndex | None = None
 
     def refresh(self) -> bool:
@@ -59,42 +65,75 @@ class Searcher:
                     continue  # that generation was replaced and pruned meanwhile: open the new one
                 raise
             self.close()
-            self._index, self._generation = index, name
+            self._index, self._generation, self._engine_name = index, name, generation.engine
             return True
         raise AssertionError("unreachable")
 
-    def search(self, query: str, limit: int | None = None, context: int | None = None, field: str | None = None,
-               snippets: int | None = None, filters: Filters | None = None) -> SearchResults:
-        """Search; all words must match, else any word (`fallback` says so)."""
+    def search(self, query: str = "", limit: int | None = None, context: int | None = None, field: str | None = None,
+               snippets: int | None = None, filters: Filters | None = None, *, since: str | None = None,
+               until: str | None = None, source: str | None = None, category: str | None = None,
+               sort: str = "relevance", explain: bool = False, like: str | None = None,
+               exact: bool = False) -> SearchResults:
+        """Search; all words must match, else any word (`fallback` says so).
+
+        Keyword options mirror the CLI: `since`/`until` (YYYY, YYYY-MM or YYYY-MM-DD, inclusive),
+        `source`, `category`, `sort` ("relevance" or "date", newest first), `explain` (per field and
+        term score contributions), `like` (articles similar to that article id, instead of a query),
+        `exact` (no did-you-mean correction of words the index lacks).
+        """
         limit = self.config.limit if limit is None else limit
         context = self.config.context if context is None else context
         snippet_count = self.config.snippets if snippets is None else snippets
-        if not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
-        if context < 0 or snippet_count < 0:
-            raise QueryError("context and snippets must not be negative")
-        if field is not None and field not in SEARCH_FIELDS:
-            raise QueryError(f"unknown field {field!r}; choose one of: {', '.join(SEARCH_FIELDS)}")
-        parsed = parse(query)
-        if field:
-            parsed = ParsedQuery(parsed.text, restrict(parsed.root, field), parsed.plain_words)
+        _check_options(limit, context, snippet_count, field, sort)
+        filters = _filters(filters, since, until, source, category)
         self.refresh()
         assert self._index is not None
-        page = self._index.search(parsed.root, self.config.weights, limit, filters)
-        fallback = False
-        if page.total == 0 and (relaxed := parsed.relaxed()) is not None:
-            page, parsed, fallback = self._index.search(relaxed.root, self.config.weights, limit, filters), relaxed, True
-        matches = term_matcher(parsed.root)
-        hits = tuple(
-            Hit(
-                id=h.article.id, path=h.article.path, line=h.article.line, headline=h.article.headline,
-                headline_highlights=mark(h.article.headline, matches)[1], score=h.score, date=h.article.date,
-                source=h.article.source, categories=h.article.categories,
-                snippets=make_snippets(h.article, matches, snippet_count, context), rank=rank,
-            )
-            for rank, h in enumerate(page.hits, start=1)
-        )
-        return SearchResults(query, page.total, fallback, hits, self._generation or "", parsed.plain_words)
+        if like is not None:
+            if query.strip():
+                raise QueryError("give either a query or --like ARTICLE_ID, not both")
+            parsed = self._like(like)
+            filters = replace(filters, exclude_ids=(*filters.exclude_ids, like))
+        else:
+            parsed = parse(query)
+        if field:
+            parsed = ParsedQuery(parsed.text, restrict(parsed.root, field), parsed.plain_words)
+        weights, by_date = self.config.weights, sort == "date"
+        extra = {"explain": True} if explain else {}
+        if explain and not supports(self._index, "explain"):
+            raise QueryError(f"--explain is not supported by the {self._engine_name} engine")
+
+        def run(tree: ParsedQuery) -> tuple[EnginePage, ParsedQuery, bool]:
+            assert self._index is not None
+            page = self._index.search(tree.root, weights, limit, filters, by_date, **extra)
+            if page.total == 0 and (relaxed := tree.relaxed()) is not None:
+                return self._index.search(relaxed.root, weights, limit, filters, by_date, **extra), relaxed, True
+            return page, tree, False
+
+        found: Suggestion | None = None
+        can_correct = not exact and like is None and supports(self._index, "similar_terms")
+        fixed = corrected(parsed, self._index) if can_correct else None
+        if fixed is not None:
+            page, searched, fallback = run(fixed[0])
+            if page.total:
+                texts = [t for h in page.hits[:3] for t in (h.article.headline, *h.article.body)]
+                found = suggestion(parsed.text, fixed[1], texts)
+        if found is None:
+            page, searched, fallback = run(parsed)
+        matches = term_matcher(searched.root)
+        hits = tuple(_hit(h, rank, matches, snippet_count, context) for rank, h in enumerate(page.hits, start=1))
+        return SearchResults(parsed.text, page.total, fallback, hits, self._generation or "", parsed.plain_words, found)
+
+    def _like(self, article_id: str) -> ParsedQuery:
+        assert self._index is not None
+        if not supports(self._index, "article"):
+            raise QueryError(f"--like is not supported by the {self._engine_name} engine")
+        article = self._index.article(article_id)
+        if article is None:
+            raise QueryError(f"no article with id {article_id!r} in the index")
+        root = like_query(article, self.config.weights, self._index)
+        if root is None:
+            raise QueryError(f"article {article_id!r} has no words to look for")
+        return ParsedQuery(f"like:{article_id}", root)
 
     def close(self) -> None:
         if self._index is not None:
@@ -108,7 +147,61 @@ class Searcher:
         self.close()
 
 
-def search(query: str, limit: int = 10, index: Path | str | None = None, **options: Any) -> SearchResults:
-    """Search once. With no `index`, the configured one is used (built from the corpus if missing)."""
+def search(query: str = "", limit: int = 10, index: Path | str | None = None, **options: Any) -> SearchResults:
+    """Search once. With no `index`, the configured one is used (built from the corpus if missing).
+
+    Options: as `Searcher.search` (context, field, snippets, since, until, source, category, sort,
+    explain, like, exact)."""
     with Searcher(index, build_if_missing=index is None) as searcher:
         return searcher.search(query, limit=limit, **options)
+
+
+def _check_options(limit: int, context: int, snippet_count: int, field: str | None, sort: str) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+    if context < 0 or snippet_count < 0:
+        raise QueryError("context and snippets must not be negative")
+    if field is not None and field not in SEARCH_FIELDS:
+        raise QueryError(f"unknown field {field!r}; choose one of: {', '.join(SEARCH_FIELDS)}")
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}; choose one of: {', '.join(SORTS)}")
+
+
+def _hit(found: EngineHit, rank: int, matches: Callable[[str], bool], snippet_count: int, context: int) -> Hit:
+    """An engine hit as the query layer shows it: highlights, snippets (none asked: none cut)."""
+    article = found.article
+    return Hit(
+        id=article.id, path=article.path, line=article.line, headline=article.headline,
+        headline_highlights=mark(article.headline, matches)[1], score=found.score, date=article.date,
+        source=article.source, categories=article.categories,
+        snippets=make_snippets(article, matches, snippet_count, context) if snippet_count else (),
+        rank=rank, explanation=found.explanation,
+    )
+
+
+def _filters(base: Filters | None, since: str | None, until: str | None, source: str | None,
+             category: str | None) -> Filters:
+    """The keyword options as engine `Filters`, dates checked, on top of any given `Filters`."""
+    base = base or Filters()
+    since, until = _date(since, "since"), _date(until, "until")
+    if since and until and since > until:
+        raise QueryError(f"--since {since} is after --until {until}")
+    return replace(
+        base, since=since or base.since, until=until or base.until,
+        source=source.lower() if source else base.source, category=category.lower() if category else base.category,
+    )
+
+
+def _date(value: str | None, name: str) -> str | None:
+    """YYYY, YYYY-MM or YYYY-MM-DD, checked; the ISO prefix compares with article dates as text."""
+    if value is None:
+        return None
+    value = value.strip()
+    for pattern, length in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
+        try:
+            if len(value) == length:
+                datetime.strptime(value, pattern)
+                return value
+        except ValueError:
+            break
+    raise QueryError(f"--{name} {value!r} is not a date; use YYYY-MM-DD, YYYY-MM or YYYY")

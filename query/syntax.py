@@ -28,6 +28,7 @@ class Term:
     field: str | None = None
     fuzzy: int = 0
     prefix: bool = False
+    boost: float = 1.0  # relative weight of the term in the score (query.like builds weighted queries)
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 def restrict(node: Node, field_name: str) -> Node:
     """The same tree with every field-less leaf limited to one field (the --field option)."""
     if isinstance(node, Term):
-        return node if node.field else Term(node.term, field_name, node.fuzzy, node.prefix)
+        return node if node.field else Term(node.term, field_name, node.fuzzy, node.prefix, node.boost)
     if isinstance(node, Phrase):
         return node if node.field else Phrase(node.terms, field_name)
     if isinstance(node, Not):
