@@ -60,6 +60,7 @@ class BuildReport:
     removed: int = 0
     unchanged: int = 0
     mode: str = "build"
+    notes: tuple[str, ...] = ()  # what the run noticed: a killed previous run cleaned up, a fallback to a full build
 
     def to_dict(self) -> dict:
         return {
@@ -76,5 +77,6 @@ class BuildReport:
                 {"path": s.path, "line": s.line, "reason": s.reason} for s in self.skipped
             ],
             "seconds": round(self.seconds, 3),
+            "notes": list(self.notes),
         }
 

@@ -48,6 +48,11 @@ class CorpusFile:
     def rel(self) -> str:
         return path_text(self.path.relative_to(self.root).as_posix())
 
+    @property
+    def key(self) -> str:
+        """The file's path as its articles store it (and the manifest and updates look it up)."""
+        return path_text(self.path)
+
 
 def path_text(path: Path | str | bytes) -> str:
     """A path as storable, printable text: bytes that are not UTF-8 become `\\xNN` escapes.

@@ -30,7 +30,7 @@ class OpenIndex:
 def rebuild_command(store: IndexStore, config: Config, meta: dict[str, Any] | None = None) -> str:
     """The command that rebuilds this index from the corpus it was built from."""
     dirs: Iterable[str] = (meta or {}).get("corpus_dirs") or [str(d) for d in config.corpus_dirs]
-    return " ".join(["search-index build", *map(shlex.quote, dirs), "--index", shlex.quote(str(store.root))])
+    return " ".join(["search-index rebuild", *map(shlex.quote, dirs), "--index", shlex.quote(str(store.root))])
 
 
 def open_generation(store: IndexStore, name: str, config: Config, damaged: Mapping[str, str] | None = None) -> OpenIndex:

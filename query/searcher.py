@@ -14,12 +14,13 @@ from indexer.generations import IndexStore
 
 from .like import like_query
 from .models import Hit, SearchResults
-from .recovery import open_generation
+from .recovery import OpenIndex, open_generation
 from .snippets import mark, make_snippets
 from .suggest import Suggestion, corrected, suggestion
 from .syntax import SEARCH_FIELDS, ParsedQuery, parse, restrict, term_matcher
 
 MAX_LIMIT = 10_000
+OPEN_ATTEMPTS = 5  # re-reads of CURRENT when a generation vanishes while being opened
 SORTS = ("relevance", "date")
 
 
@@ -44,20 +45,43 @@ class Searcher:
         self.warning: str | None = None  # set while an older generation answers for a damaged one
 
     def refresh(self) -> bool:
-        """Switch to the serving generation if it changed; True if it did."""
-        name = self.store.current_name()
-        if name is None:
-            raise IndexMissing(
-                f"no index at {self.config.index_dir}; build one with: search-index build CORPUS_DIR --index {self.config.index_dir}"
-            )
-        if name == self._generation and self._index is not None:
-            return False
-        self._open(name)
-        return True
+        """Switch to the serving generation if it changed; True if it did.
+
+        Generations are pruned only by a run holding the index lock, and never the one that served
+        before the last switch (see indexer.generations), so the generation named by CURRENT is
+        still there when we open it. If a reader is so slow that two switches pass between reading
+        CURRENT and opening, the open fails (or falls back to an older generation) and we re-read
+        CURRENT and open the newer generation. An index already open stays readable after its
+        folder is deleted (open files live on). A generation that is really damaged is answered
+        for by an older one (see `query.recovery`).
+        """
+        for attempt in range(OPEN_ATTEMPTS):
+            name = self.store.current_name()
+            if name is None:
+                raise IndexMissing(
+                    f"no index at {self.config.index_dir}; build one with: search-index build CORPUS_DIR --index {self.config.index_dir}"
+                )
+            if name == self._generation and self._index is not None:
+                return False
+            retry = attempt + 1 < OPEN_ATTEMPTS
+            try:
+                opened = open_generation(self.store, name, self.config, self._damaged)
+            except IndexDamaged:
+                if retry and self.store.current_name() != name:
+                    continue  # that generation was replaced and pruned meanwhile: open the new one
+                raise
+            if opened.warning and retry and self.store.current_name() != name:
+                opened.index.close()  # not damaged but replaced meanwhile: open the new one
+                continue
+            self._use(name, opened)
+            return True
+        raise AssertionError("unreachable")
 
     def _open(self, name: str) -> None:
         """Open generation `name`, or an older one while it is damaged (see `query.recovery`)."""
-        opened = open_generation(self.store, name, self.config, self._damaged)
+        self._use(name, open_generation(self.store, name, self.config, self._damaged))
+
+    def _use(self, name: str, opened: OpenIndex) -> None:
         self.close()
         self._index, self._generation, self._answering = opened.index, name, opened.generation
         self._engine_name, self.warning = opened.engine, opened.warning

@@ -89,7 +89,7 @@ def test_damaged_serving_generation_falls_back_to_the_previous(index_copy: Path,
     (warning,) = result.stderr.splitlines()
     assert warning.startswith("search: warning: ") and ("damaged" in warning or "missing" in warning)
     assert f"answering from the previous generation {older}" in warning
-    assert f"rebuild with: search-index build {CORPUS} --index {index_copy}" in warning
+    assert f"rebuild with: search-index rebuild {CORPUS} --index {index_copy}" in warning
     with Searcher(index_copy) as searcher:
         assert searcher.search("broadband").generation == older
 
@@ -102,7 +102,7 @@ def test_damage_without_a_previous_generation_says_how_to_rebuild(index_copy: Pa
     assert result.exit_code == 2 and result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert line.startswith("search: ") and ("damaged" in line or "missing" in line)
-    assert "; rebuild it with: search-index build " in line and line.endswith(f" --index {index_copy}")
+    assert "; rebuild it with: search-index rebuild " in line and line.endswith(f" --index {index_copy}")
     with pytest.raises(IndexDamaged):
         Searcher(index_copy).search("broadband")
 
@@ -193,7 +193,7 @@ def test_build_into_a_read_only_index_fails_cleanly(read_only: Path) -> None:
     result = run_build(CORPUS, read_only)
     assert result.exit_code == 3 and result.stdout == ""
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"search-index: cannot create a new index generation in {read_only}: ")
+    assert line.startswith(f"search-index: cannot write to the index folder {read_only}: ")
     assert IndexStore(read_only).current_name() == before
 
 

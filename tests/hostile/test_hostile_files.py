@@ -264,3 +264,29 @@ def test_followed_symlinks_stay_inside_the_root_and_never_loop(tmp_path: Path) -
     assert reasons["loop1.txt"] == reasons["loop2.txt"] == "symbolic link loop"
     assert reasons["dangling.txt"].startswith("broken symbolic link")
     assert "already indexed" in reasons["again"]
+
+
+def test_update_handles_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    """Build, then change and remove the oddly named file: `search-index update` follows it."""
+    from click.testing import CliRunner
+
+    from indexer.cli import main as index_main
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "ok.txt").write_text(article("Fine", "Capybara."), encoding="utf-8")
+    odd = os.fsencode(corpus) + b"/odd\xffname.txt"
+    bytes_name(b"odd\xffname.txt", article("Odd name", "Axolotl."))(corpus)
+    assert run_build(corpus, index).exit_code == 0
+    assert hit_ids(run_search(index, "axolotl")) == ["odd\\xffname.txt"]
+
+    def update() -> int:
+        return CliRunner().invoke(index_main, ["update", str(corpus), "--index", str(index), "-q"]).exit_code
+
+    with open(odd, "w", encoding="utf-8") as stream:
+        stream.write(article("Odd name", "Quokka instead."))
+    assert update() == 0
+    assert hit_ids(run_search(index, "quokka")) == ["odd\\xffname.txt"] and not hit_ids(run_search(index, "axolotl"))
+    os.remove(odd)
+    assert update() == 0
+    assert not hit_ids(run_search(index, "quokka")) and hit_ids(run_search(index, "capybara")) == ["ok.txt"]
