@@ -10,9 +10,13 @@ if TYPE_CHECKING:
     from .build import build_index
     from .config import Config, load_config
     from .models import Article, BuildReport, Skipped
+    from .runs import rollback_index
+    from .status import index_status
+    from .update import update_index
 
-__all__ = ["build_index", "Article", "BuildReport", "Skipped", "Config", "load_config"]
-_HOMES = {"build_index": ".build", "Article": ".models", "BuildReport": ".models", "Skipped": ".models",
+__all__ = ["build_index", "update_index", "rollback_index", "index_status", "Article", "BuildReport", "Skipped", "Config", "load_config"]
+_HOMES = {"build_index": ".build", "update_index": ".update", "rollback_index": ".runs", "index_status": ".status",
+          "Article": ".models", "BuildReport": ".models", "Skipped": ".models",
           "Config": ".config", "load_config": ".config"}
 
 

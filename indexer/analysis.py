@@ -109,3 +109,18 @@ def article_terms(article: Article) -> Mapping[str, str]:
     """The analysed sections: precomputed when the article carries them, else computed now."""
     terms_ = getattr(article, "terms", None)
     return terms_ if terms_ is not None else section_terms(article)
+
+
+# Characters that join or hyphenate invisibly inside a word (soft hyphen, zero-width joiners,
+# word joiner, BOM): removed, so "gib\u00adraltar" is one word in articles and queries alike.
+_INVISIBLE_RE = re.compile("[\u00ad\u200c\u200d\u2060\ufeff]")
+
+
+def normalize(text: str) -> str:
+    """Canonical composed Unicode (NFC) without invisible joiners: decomposed text (e + U+0301, as
+    macOS writes it) would otherwise split words at the combining mark."""
+    if text.isascii():
+        return text
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return _INVISIBLE_RE.sub("", text) if _INVISIBLE_RE.search(text) else text

@@ -1,17 +1,27 @@
-"""Full builds: read a corpus, write a new generation, check it, switch to it atomically."""
+"""Full builds: read a corpus, write a new generation, check it, switch to it atomically.
+
+The pieces shared with incremental updates (`indexer.update`) live here too: reading files into a
+writer while recording the manifest, and finishing a generation (check, manifest, meta, fsync,
+publish, prune).
+"""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol
 
-from .config import Config, load_config
-from .engines import describe, discard, get_engine, publish
-from .errors import ArticleSearchError, BuildFailed
-from .generations import IndexStore
+from .config import Config, default_corpus_dirs, load_config
+from .engines import Engine, EngineWriter, describe, discard, get_engine, publish
+from .errors import ArticleSearchError, BuildFailed, CorpusMissing, IndexDamaged
+from .faults import checkpoint
+from .generations import DEFAULT_KEEP, Generation, IndexStore
+from .manifest import UNKNOWN_MTIME, FileEntry, Manifest, count_changes, file_digest, stat_after_read
 from .models import Article, BuildReport, Skipped
 from .parallel import read_files
-from .readers import CorpusFile, find_files
+from .readers import CorpusFile, find_files, read_file
+from .runs import locked_run
+
 
 
 class Progress(Protocol):
@@ -29,19 +39,93 @@ class NoProgress:
         pass
 
 
-def read_corpus(files: Iterable[CorpusFile], config: Config, progress: Progress, skipped: list[Skipped]) -> Iterable[Article]:
-    """Articles of the files in order; unreadable ones and duplicate ids go to `skipped`."""
-    seen: dict[str, str] = {}
-    for file, items in read_files(list(files), config.max_article_bytes):
+def duplicate(article: Article, first_path: str) -> Skipped:
+    return Skipped(article.path, f"duplicate id {article.id!r} (first read from {first_path})", article.line)
+
+
+@dataclass
+class Batch:
+    """What `index_files` wrote: manifest entries, problems of files that could not be read, a probe article."""
+
+    entries: dict[str, FileEntry]
+    problems: list[Skipped]
+    probe: Article | None = None
+
+
+def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Config, progress: Progress,
+                owners: dict[str, str]) -> Batch:
+    """Add the articles of `files` to `writer` and describe each file for the manifest.
+
+    `owners` maps the ids already in the index to their file; an article with one of those ids is
+    skipped as a duplicate (the first file keeps it). A file that vanishes or cannot be read is
+    reported and skipped; it gets no manifest entry, so the next update tries it again.
+    """
+    batch = Batch({}, [])
+    # each file is digested, then read, in a parser process when the corpus is large (indexer.parallel)
+    for file, digest, items in read_files(list(files), config.max_article_bytes, before=start_file, reader=read_file):
+        key = file.key
+        if isinstance(digest, OSError):
+            batch.problems.append(Skipped(key, f"cannot read: {digest.strerror or digest}"))
+            progress.advance(file.size)
+            continue
+        ids: list[str] = []
+        duplicates: list[str] = []
+        problems: list[Skipped] = []
         for item in items:
             if isinstance(item, Skipped):
-                skipped.append(item)
-            elif item.id in seen:
-                skipped.append(Skipped(item.path, f"duplicate id {item.id!r} (first read from {seen[item.id]})", item.line))
+                problems.append(item)
+            elif item.id in owners:
+                problems.append(duplicate(item, owners[item.id]))
+                duplicates.append(item.id)
             else:
-                seen[item.id] = item.path
-                yield item
+                writer.add(item)
+                owners[item.id] = key
+                ids.append(item.id)
+                if batch.probe is None and item.headline:
+                    batch.probe = item
+        mtime = stat_after_read(file)
+        if mtime is None and not ids:
+            batch.problems.extend(problems or [Skipped(key, "disappeared while being read")])
+        else:
+            batch.entries[key] = FileEntry(key, str(file.root), file.size, UNKNOWN_MTIME if mtime is None else mtime,
+                                           digest, tuple(ids), tuple(problems), tuple(duplicates))
         progress.advance(file.size)
+        checkpoint("file-indexed")
+    return batch
+
+
+def start_file(file: CorpusFile) -> str:
+    """Run just before a file is read (in a parser process for large corpora): checkpoint, digest."""
+    checkpoint("file-read")
+    return file_digest(file.path)
+
+
+def corpus_roots(config: Config, explicit: bool, store: IndexStore) -> tuple[Path, ...]:
+    """The folders to index: given ones, else configured ones, else those the serving index was built from.
+
+    Falling back to the serving generation's folders makes a bare `search-index update` update the
+    index from where it came, instead of from the bundled corpus (which would remove everything else).
+    """
+    if explicit or config.corpus_dirs != default_corpus_dirs({}):
+        return config.corpus_dirs
+    try:
+        recorded = store.current().meta.get("corpus_dirs") or []
+    except ArticleSearchError:
+        recorded = []
+    return tuple(Path(p) for p in recorded) or config.corpus_dirs
+
+
+def require_roots(roots: Iterable[Path]) -> None:
+    """Refuse a missing corpus folder: indexing it would silently drop all of its articles."""
+    for root in roots:
+        if not Path(root).exists():
+            raise CorpusMissing(f"corpus folder {root} does not exist; nothing was changed")
+
+
+def resolve(config: Config | None, corpus_dirs: Iterable[Path] | None, index_dir: Path | None) -> tuple[Config, bool]:
+    """The run's config with the call's folders applied, and whether corpus folders were given."""
+    dirs = tuple(Path(d) for d in corpus_dirs) if corpus_dirs else None
+    return (config or load_config()).with_(corpus_dirs=dirs, index_dir=Path(index_dir) if index_dir else None), dirs is not None
 
 
 def build_index(
@@ -49,72 +133,170 @@ def build_index(
     index_dir: Path | None = None,
     config: Config | None = None,
     progress: Progress | None = None,
+    keep: int = DEFAULT_KEEP,
+    wait: float | None = None,
+    mode: str = "build",
 ) -> BuildReport:
     """Index the corpus folders into a new generation of `index_dir` and make it the serving one.
 
-    On any failure the half-built generation is removed and the previous one keeps serving.
+    Holds the index lock (LockHeld if another run has it, after `wait` seconds). On any failure the
+    half-built generation is removed and the previous one keeps serving (BuildFailed).
     """
-    config = (config or load_config()).with_(
-        corpus_dirs=tuple(Path(d) for d in corpus_dirs) if corpus_dirs else None, index_dir=index_dir
-    )
-    progress = progress or NoProgress()
+    config, explicit = resolve(config, corpus_dirs, index_dir)
+    return locked_run(config.index_dir, mode, wait,
+                      lambda store, notes: full_build(store, config, explicit, progress or NoProgress(), keep, mode, notes))
+
+
+def full_build(store: IndexStore, config: Config, explicit: bool, progress: Progress, keep: int, mode: str,
+               notes: list[str]) -> BuildReport:
+    """Write every article of the corpus into a fresh generation and publish it (caller holds the lock)."""
     started = time.monotonic()
+    roots = corpus_roots(config, explicit, store)
+    require_roots(roots)
     engine = get_engine(config.engine, config)
-    store = IndexStore(config.index_dir)
-    files, skipped = find_files(config.corpus_dirs, config.follow_symlinks)
+    previous = serving_or_none(store, notes)
+    files, listing_problems = find_files(roots, config.follow_symlinks)
     progress.start(sum(f.size for f in files))
-    generation = store.new_generation()
     try:
+        generation = store.new_generation()
+    except OSError as exc:  # a read-only or full index folder: nothing was started
+        raise BuildFailed(f"cannot create a new index generation in {store.root}: {exc.strerror or exc}") from None
+    checkpoint("generation-created")
+
+    def write() -> Batch:
         writer = engine.create(generation)
-        try:
-            count = 0
-            for article in read_corpus(files, config, progress, skipped):
-                writer.add(article)
-                count += 1
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        _check(engine, generation, count)
+        return commit_or_cancel(writer, lambda: index_files(writer, files, config, progress, {}))
+
+    before = Manifest.load(previous.path) if previous else None
+    return finish_generation(store, engine, generation, write, previous, before, roots, keep, mode, listing_problems,
+                             started, notes, config)
+
+
+def serving_or_none(store: IndexStore, notes: list[str]) -> Generation | None:
+    """The serving generation, or None if there is none or it is damaged (a rebuild is the cure)."""
+    if not store.exists():
+        return None
+    try:
+        return store.current()
+    except IndexDamaged as exc:
+        notes.append(f"the serving index was damaged ({exc}); replaced it")
+        return None
+
+
+def commit_or_cancel(writer: EngineWriter, work: Callable[[], Batch]) -> Batch:
+    """Run the writes and commit them; cancel the writer if anything fails."""
+    try:
+        batch = work()
+        checkpoint("before-commit")
+        writer.commit()
+        checkpoint("after-commit")
+        return batch
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def finish_generation(store: IndexStore, engine: Engine, generation: Path, write: Callable[[], Batch],
+                      previous: Generation | None, before: Manifest | None, roots: Iterable[Path], keep: int, mode: str,
+                      listing_problems: list[Skipped], started: float, notes: list[str], config: Config,
+                      kept: Iterable[FileEntry] = (), shared_storage: bool = False) -> BuildReport:
+    """Write, check, describe, flush, publish and prune a generation; on failure remove it and re-raise.
+
+    `before` is the previous generation's manifest (to count what changed); `kept` are its entries
+    carried over unchanged (updates). `shared_storage`: the generation writes into the serving
+    generation's service index (an in-place update), so a failure must not drop that index.
+    """
+    try:
+        batch = write()
+        manifest = Manifest({**{e.path: e for e in kept}, **batch.entries})
+        check(engine, generation, manifest.article_count, batch.probe)
+        checkpoint("checked")
+        manifest.save(generation)
+        checkpoint("manifest-written")
         store.write_meta(generation, {
             "engine": engine.name,
             "built_at": time.time(),
-            "articles": count,
-            "corpus_dirs": [str(Path(d).resolve()) for d in config.corpus_dirs],
+            "articles": manifest.article_count,
+            "corpus_dirs": [str(Path(d).resolve()) for d in roots],
+            "previous": previous.name if previous else None,
+            "mode": mode,
             **describe(engine, generation),
         })
+        checkpoint("meta-written")
+        store.sync(generation)
         publish(engine, generation)
         store.publish(generation)
-    except ArticleSearchError:
-        _throw_away(engine, store, generation)
+    except BaseException as exc:
+        if store.current_name() != generation.name:
+            throw_away(engine, store, generation, keep_storage=shared_storage)
+        if isinstance(exc, IndexDamaged):  # the new generation did not open: a failed build, not a usage error
+            raise BuildFailed(f"{mode} failed, previous index still serving: {exc}") from exc
         raise
-    except Exception as exc:
-        _throw_away(engine, store, generation)
-        raise BuildFailed(f"build failed, previous index still serving: {type(exc).__name__}: {exc}") from exc
-    except BaseException:
-        _throw_away(engine, store, generation)
-        raise
+    pruned = prune_generations(store, keep, config)
+    if pruned:
+        notes.append(f"pruned {len(pruned)} old generation(s) (keeping {keep})")
+    counts = count_changes(before, manifest)
     return BuildReport(
-        index_dir=str(config.index_dir), generation=generation.name, engine=engine.name, indexed=count,
-        skipped=tuple(skipped), seconds=time.monotonic() - started, added=count,
+        index_dir=str(store.root), generation=generation.name, engine=engine.name, indexed=manifest.article_count,
+        skipped=tuple(listing_problems + batch.problems + manifest.skipped()), seconds=time.monotonic() - started,
+        added=counts.added, updated=counts.updated, removed=counts.removed, unchanged=counts.unchanged,
+        mode=mode, notes=tuple(notes),
     )
 
 
-def _throw_away(engine: object, store: IndexStore, generation: Path) -> None:
-    """Remove a failed generation: the engine's stored part (if any) first, then the folder."""
-    try:
-        discard(engine, generation)  # type: ignore[arg-type]
-    except ArticleSearchError:
-        pass  # the service is down: the folder still goes; the orphan index is pruned later
+def stores_elsewhere(engine: Engine) -> bool:
+    """True for a service engine (OpenSearch): its documents live outside the generation folder.
+
+    Such engines offer the `discard` hook (see indexer.engines). Cloning their folder does not copy
+    the documents, so an update writes into the serving index in place (not one transaction: see
+    deploy/OPENSEARCH.md); the manifest is saved only after success, so the next update completes
+    an update that failed half way.
+    """
+    return callable(getattr(engine, "discard", None))
+
+
+def throw_away(engine: Engine, store: IndexStore, generation: Path, keep_storage: bool = False) -> None:
+    """Remove a failed generation: the engine's stored part (if any, and if its own) first, then the folder."""
+    if not keep_storage:
+        try:
+            discard(engine, generation)
+        except ArticleSearchError:
+            pass  # the service is down: the folder still goes; the orphan index is pruned later
     store.discard(generation)
 
 
-def _check(engine: object, generation: Path, expected: int) -> None:
-    """A generation must open and hold every article written before it may serve."""
-    index = engine.open(generation)  # type: ignore[attr-defined]
+def prune_generations(store: IndexStore, keep: int, config: Config) -> list[str]:
+    """Prune old generation folders, and the service indexes of those that own one nobody kept shares."""
+    kept = store.kept(keep)
+
+    def drop_storage(doomed: Generation) -> None:
+        try:
+            engine = get_engine(doomed.engine, config)
+            described = describe(engine, doomed.path)
+            if described and any(g.engine == doomed.engine and describe(engine, g.path) == described for g in kept):
+                return  # an in-place update: a kept generation serves from the same service index
+            discard(engine, doomed.path)
+        except ArticleSearchError:
+            pass  # unreachable service or damaged folder: the engine's own prune removes orphans later
+
+    return store.prune(keep, drop_storage)
+
+
+def check(engine: Engine, generation: Path, expected: int, probe: Article | None) -> None:
+    """A generation may serve only if it opens, holds exactly the manifest's articles, and answers a search."""
+    from query.syntax import And, Term
+
+    from .analysis import terms
+
+    index = engine.open(generation)
     try:
         found = index.doc_count()
+        if found != expected:
+            raise BuildFailed(f"check failed: the new index holds {found} articles, the corpus gave {expected}")
+        words = terms(probe.headline)[:6] if probe else []
+        if words:
+            page = index.search(And(tuple(Term(w) for w in words)), {"headline": 1.0, "body": 1.0}, 1)
+            if page.total < 1:
+                raise BuildFailed(f"check failed: a probe search for {probe.headline!r} found nothing")  # type: ignore[union-attr]
     finally:
         index.close()
-    if found != expected:
-        raise BuildFailed(f"check failed: the new index holds {found} articles, {expected} were written")

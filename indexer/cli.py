@@ -1,13 +1,20 @@
-"""`search-index`: the command-line face of the indexer; options, one call, report, exit codes."""
+"""`search-index`: the command-line face of the indexer; options, one call, report, exit codes.
+
+Exit codes (build, rebuild, update, rollback): 0 success, 1 success but some articles were skipped,
+2 usage error, 3 failed and the previous index is still serving, 75 another run holds the lock.
+"""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
-from .config import load_config
+from .config import Config, load_config
 from .errors import ArticleSearchError, BuildFailed, EngineUnavailable, LockHeld
+from .generations import DEFAULT_KEEP
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 75
 
@@ -27,33 +34,29 @@ def _print_report(report: "object", as_json: bool, quiet: bool) -> None:
         return
     for item in report.skipped:
         click.echo(f"skipped {item}", err=True)
-    rate = report.indexed / report.seconds if report.seconds else 0.0
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    where = f"-> {report.index_dir} [{report.generation}, {report.engine}]"
+    if report.mode == "rollback":
+        click.echo(f"rollback: {report.indexed:,} articles serving {where}", err=True)
+        return
+    changes = ""
+    if report.mode != "build":
+        changes = (f" ({report.added:,} added, {report.updated:,} updated, {report.removed:,} removed, "
+                   f"{report.unchanged:,} unchanged)")
+    rate = report.indexed / report.seconds if report.seconds and report.mode == "build" else 0.0
+    speed = f" ({rate:,.0f} articles/s)" if rate else ""
     click.echo(
-        f"{report.mode}: {report.indexed:,} articles indexed, {len(report.skipped):,} skipped, "
-        f"{report.seconds:.1f} s ({rate:,.0f} articles/s) -> {report.index_dir} [{report.generation}, {report.engine}]",
+        f"{report.mode}: {report.indexed:,} articles indexed{changes}, {len(report.skipped):,} skipped, "
+        f"{report.seconds:.1f} s{speed} {where}",
         err=True,
     )
 
 
-@main.command()
-@click.argument("corpus_dirs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--index", type=click.Path(path_type=Path), default=None, help="Index folder (default $ARTICLE_SEARCH_INDEX or the XDG data dir).")
-@click.option("--engine", default=None, help="Search engine to build with (default whoosh).")
-@click.option("--url", default=None, help="OpenSearch cluster URL(s), comma-separated (default $ARTICLE_SEARCH_OPENSEARCH_URL).")
-@click.option("--shards", type=click.IntRange(1, 1024), default=None, help="OpenSearch primary shards of the new index (default 1).")
-@click.option("--replicas", type=click.IntRange(0, 16), default=None, help="OpenSearch replicas of each shard (default 1).")
-@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON on stdout.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def build(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, url: str | None, shards: int | None,
-          replicas: int | None, as_json: bool, quiet: bool) -> None:
-    """Index CORPUS_DIRS (default $ARTICLE_SEARCH_CORPUS or the bundled corpus/) recursively."""
-    from .build import build_index
-    from .progress import ProgressBar
-
-    progress = ProgressBar("indexing", enabled=not quiet)
+def _run(call: Callable[[], Any], as_json: bool, quiet: bool, progress: Any = None) -> None:
+    """Run one indexing call and exit with the promised code; never a traceback."""
     try:
-        config = load_config().with_(engine=engine, opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
-        report = build_index(corpus_dirs or None, index, config, progress)
+        report = call()
     except LockHeld as exc:
         raise SystemExit(_fail(str(exc), EXIT_LOCKED))
     except (BuildFailed, EngineUnavailable) as exc:
@@ -61,9 +64,161 @@ def build(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None,
     except ArticleSearchError as exc:
         raise SystemExit(_fail(str(exc), EXIT_USAGE))
     finally:
-        progress.finish()
+        if progress is not None:
+            progress.finish()
     _print_report(report, as_json, quiet)
     raise SystemExit(EXIT_SKIPPED if report.skipped else EXIT_OK)
+
+
+corpus_argument = click.argument("corpus_dirs", nargs=-1, type=click.Path(path_type=Path))
+index_option = click.option("--index", type=click.Path(path_type=Path), default=None, help="Index folder (default $ARTICLE_SEARCH_INDEX or the XDG data dir).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+wait_option = click.option("--wait", type=click.FloatRange(0), default=None, metavar="SECONDS",
+                           help="If another run holds the lock, wait up to SECONDS for it (default: exit 75 at once).")
+engine_option = click.option("--engine", default=None, help="Search engine to build with (default whoosh).")
+url_option = click.option("--url", default=None, help="OpenSearch cluster URL(s), comma-separated (default $ARTICLE_SEARCH_OPENSEARCH_URL).")
+shards_option = click.option("--shards", type=click.IntRange(1, 1024), default=None, help="OpenSearch primary shards of the new index (default 1).")
+replicas_option = click.option("--replicas", type=click.IntRange(0, 16), default=None, help="OpenSearch replicas of each shard (default 1).")
+
+
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--engine, --url, --shards, --replicas: what a full build needs to know about the engine."""
+    for option in reversed((engine_option, url_option, shards_option, replicas_option)):
+        command = option(command)
+    return command
+
+
+def _engine_config(engine: str | None, url: str | None, shards: int | None, replicas: int | None) -> Config:
+    return load_config().with_(engine=engine, opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
+
+
+keep_option = click.option("--keep", type=click.IntRange(1), default=DEFAULT_KEEP, show_default=True,
+                           help="Generations to keep for rollback (the serving one included).")
+
+
+@main.command()
+@corpus_argument
+@index_option
+@engine_options
+@json_option
+@quiet_option
+def build(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, url: str | None, shards: int | None,
+          replicas: int | None, as_json: bool, quiet: bool) -> None:
+    """Index CORPUS_DIRS (default $ARTICLE_SEARCH_CORPUS or the bundled corpus/) recursively."""
+    _full(corpus_dirs, index, _engine_config(engine, url, shards, replicas), as_json, quiet, None, DEFAULT_KEEP, "build")
+
+
+@main.command()
+@corpus_argument
+@index_option
+@engine_options
+@keep_option
+@wait_option
+@json_option
+@quiet_option
+def rebuild(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, url: str | None, shards: int | None,
+            replicas: int | None, keep: int, wait: float | None, as_json: bool, quiet: bool) -> None:
+    """Full build into a new generation, check it, switch to it atomically, prune old generations.
+
+    With no CORPUS_DIRS: $ARTICLE_SEARCH_CORPUS / search.toml, else the folders the index was built from.
+    """
+    _full(corpus_dirs, index, _engine_config(engine, url, shards, replicas), as_json, quiet, wait, keep, "rebuild")
+
+
+def _full(corpus_dirs: tuple[Path, ...], index: Path | None, config: Config, as_json: bool, quiet: bool,
+          wait: float | None, keep: int, mode: str) -> None:
+    from .build import build_index
+    from .progress import ProgressBar
+
+    progress = ProgressBar("indexing", enabled=not quiet)
+    _run(lambda: build_index(corpus_dirs or None, index, config, progress, keep, wait, mode), as_json, quiet, progress)
+
+
+@main.command()
+@corpus_argument
+@index_option
+@keep_option
+@wait_option
+@json_option
+@quiet_option
+def update(corpus_dirs: tuple[Path, ...], index: Path | None, keep: int, wait: float | None, as_json: bool, quiet: bool) -> None:
+    """Re-read only added and changed files, drop articles of removed files, switch atomically.
+
+    With no CORPUS_DIRS: $ARTICLE_SEARCH_CORPUS / search.toml, else the folders the index was built from.
+    """
+    from .progress import ProgressBar
+    from .update import update_index
+
+    progress = ProgressBar("updating", enabled=not quiet)
+    _run(lambda: update_index(corpus_dirs or None, index, load_config(), progress, keep, wait), as_json, quiet, progress)
+
+
+@main.command()
+@index_option
+@wait_option
+@json_option
+@quiet_option
+def rollback(index: Path | None, wait: float | None, as_json: bool, quiet: bool) -> None:
+    """Serve the previous generation again (the one that served before the last switch)."""
+    from .runs import rollback_index
+
+    config = load_config().with_(index_dir=index)
+    _run(lambda: rollback_index(config.index_dir, wait, config), as_json, quiet)
+
+
+@main.command()
+@index_option
+@json_option
+def status(index: Path | None, as_json: bool) -> None:
+    """Show the serving generation, kept generations, the last run's report and any run in progress."""
+    from .status import index_status
+
+    try:
+        info = index_status(load_config().with_(index_dir=index).index_dir)
+    except ArticleSearchError as exc:
+        raise SystemExit(_fail(str(exc), EXIT_USAGE))
+    if as_json:
+        click.echo(json.dumps(info.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"index:       {info.index_dir}")
+    if info.current is None and info.pointer:
+        click.echo(f"serving:     {info.pointer} is missing or damaged (repair with: search-index rebuild)")
+    elif info.current is None:
+        click.echo("serving:     nothing yet (build with: search-index rebuild CORPUS_DIR)")
+    else:
+        c = info.current
+        click.echo(f"serving:     {c.name} ({c.engine}), built {_when(c.built_at)} by {c.mode or 'build'}")
+        click.echo(f"articles:    {c.articles:,}" if c.articles is not None else "articles:    unknown")
+        click.echo(f"size:        {c.size_bytes / 1e6:,.1f} MB")
+        click.echo(f"corpus:      {', '.join(info.corpus_dirs) or 'unknown'}")
+    for g in info.generations:
+        if not g.serving:
+            hint = " (search-index rollback serves it again)" if g.name == info.rollback_to else ""
+            click.echo(f"kept:        {g.name}, built {_when(g.built_at)}, {g.articles or 0:,} articles{hint}")
+    click.echo(f"in progress: {info.running or 'no'}")
+    if info.interrupted:
+        click.echo(f"interrupted: {info.interrupted} did not finish; the next run cleans up after it")
+    last = info.last_run
+    if last is None:
+        click.echo("last run:    none recorded")
+    else:
+        click.echo(f"last run:    {last.get('mode')} {last.get('outcome')}, finished {_when(last.get('finished_at'))}")
+        report = last.get("report") or {}
+        if report:
+            click.echo(f"             {report.get('indexed', 0):,} articles; {report.get('added', 0):,} added, "
+                       f"{report.get('updated', 0):,} updated, {report.get('removed', 0):,} removed, "
+                       f"{report.get('unchanged', 0):,} unchanged, {len(report.get('skipped', [])):,} skipped, "
+                       f"{report.get('seconds', 0):.1f} s")
+            for item in report.get("skipped", [])[:10]:
+                where = f"{item['path']}:{item['line']}" if item.get("line") is not None else item["path"]
+                click.echo(f"             skipped {where}: {item['reason']}")
+        if last.get("error"):
+            click.echo(f"             error: {last['error']}")
+
+
+def _when(stamp: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp)) if stamp else "at an unknown time"
 
 
 def _fail(message: str, code: int) -> int:

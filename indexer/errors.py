@@ -33,5 +33,9 @@ class LockHeld(ArticleSearchError):
     """Another build or update holds the index lock."""
 
 
+class CorpusMissing(ArticleSearchError):
+    """A corpus folder given to a build or update does not exist (refused: it would empty the index)."""
+
+
 class EngineUnavailable(ArticleSearchError):
     """The search service behind an index cannot answer: unreachable, unhealthy or unsupported."""

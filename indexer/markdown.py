@@ -8,30 +8,60 @@
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from .errors import BadArticle
 from .models import Article
-from .readers import _optional_text, _text_list, clean
+from .readers import _optional_text, _text_list, clean, fit_headline, path_text
+
+
+#: Deeper block nesting (lists, quotes) than this makes a file unreadable. markdown-it silently drops
+#: everything past its limit, so the limit is set far above real articles and reaching it is reported.
+MAX_NESTING = 200
+_SCRIPT_RE = re.compile(r"<(script|style)\b.*?(</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+_SCRIPT_TAG_RE = re.compile(r"</?(script|style)\b", re.IGNORECASE)
+_TAG_RE = re.compile(r"<[^>]*>")
 
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark").use(front_matter_plugin)
+    parser = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).use(front_matter_plugin)
+    tokenize = parser.block.tokenize
+
+    def guarded(state: StateBlock, start_line: int, end_line: int) -> None:
+        if state.level >= MAX_NESTING and not all(state.isEmpty(n) for n in range(start_line, end_line)):
+            raise BadArticle(f"Markdown nested too deeply to read (over {MAX_NESTING} levels of lists and quotes)")
+        tokenize(state, start_line, end_line)
+
+    parser.block.tokenize = guarded  # type: ignore[method-assign]
+    return parser
+
+
+def _html_text(html_source: str) -> str:
+    """The visible text of raw HTML: scripts and styles dropped, tags removed, entities decoded."""
+    return clean(_TAG_RE.sub(" ", _SCRIPT_RE.sub(" ", html_source)))
 
 
 def _inline_text(token: Token, captions: list[str]) -> str:
     """Plain text of an inline token; images are collected as captions instead."""
     parts: list[str] = []
+    in_script = False
     for child in token.children or []:
-        if child.type in ("text", "code_inline"):
+        if child.type == "html_inline":  # tags are dropped; text between <script> and </script> too
+            if _SCRIPT_TAG_RE.match(child.content):
+                in_script = not child.content.startswith("</")
+        elif in_script:
+            continue
+        elif child.type in ("text", "code_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -40,6 +70,16 @@ def _inline_text(token: Token, captions: list[str]) -> str:
                 if clean(caption) and clean(caption) not in captions:
                     captions.append(clean(caption))
     return clean("".join(parts))
+
+
+def _block_text(token: Token, captions: list[str]) -> str:
+    """The text of a block: inline text, visible HTML text, or code (an indented paragraph in a
+    scraped article is a code block to Markdown, and its words must still be found)."""
+    if token.type == "inline":
+        return _inline_text(token, captions)
+    if token.type == "html_block":
+        return _html_text(token.content)
+    return clean(token.content)
 
 
 def _front_matter(content: str) -> dict[str, Any]:
@@ -80,8 +120,8 @@ def article_from_markdown(text: str, article_id: str, path: Path) -> Article:
             list_depth -= 1
             if list_depth == 0 and bullet_list_open:
                 bullet_list_open, bullets_done = False, True
-        elif token.type == "inline":
-            content = _inline_text(token, captions)
+        elif token.type in ("inline", "html_block", "code_block", "fence"):
+            content = _block_text(token, captions)
             if not content:
                 continue
             if heading_open and not headline:
@@ -93,6 +133,7 @@ def article_from_markdown(text: str, article_id: str, path: Path) -> Article:
     headline = headline or _optional_text(meta.get("title"), "title") or ""
     if not headline and body:
         headline, body = body[0], body[1:]
+    headline, body = fit_headline(headline, body)
     categories = meta.get("categories", meta.get("tags"))
     if not headline and not body and not bullets and not captions:
         raise BadArticle("no text (empty or whitespace only)")
@@ -106,5 +147,5 @@ def article_from_markdown(text: str, article_id: str, path: Path) -> Article:
         source=_optional_text(meta.get("source"), "source"),
         url=_optional_text(meta.get("url"), "url"),
         categories=_text_list(categories, "categories"),
-        path=str(path),
+        path=path_text(path),
     )

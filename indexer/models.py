@@ -39,7 +39,9 @@ class Skipped:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        """One report line, even for a file name holding a line break."""
+        path = self.path.replace("\r", "\\r").replace("\n", "\\n")
+        where = f"{path}:{self.line}" if self.line is not None else path
         return f"{where}: {self.reason}"
 
 
@@ -58,6 +60,7 @@ class BuildReport:
     removed: int = 0
     unchanged: int = 0
     mode: str = "build"
+    notes: tuple[str, ...] = ()  # what the run noticed: a killed previous run cleaned up, a fallback to a full build
 
     def to_dict(self) -> dict:
         return {
@@ -74,5 +77,6 @@ class BuildReport:
                 {"path": s.path, "line": s.line, "reason": s.reason} for s in self.skipped
             ],
             "seconds": round(self.seconds, 3),
+            "notes": list(self.notes),
         }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from dataclasses import fields
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 from .analysis import AnalysedArticle, section_terms
 from .models import Article
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 BATCH_BYTES = 2 * 1024 * 1024
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # below this, one process is faster
 IN_FLIGHT_PER_WORKER = 3
+T = TypeVar("T")
+Reader = Callable[[CorpusFile, int], Iterable[ReadItem]]
 
 
 def default_workers() -> int:
@@ -54,9 +56,22 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _read_batch(batch: list[CorpusFile], max_bytes: int) -> list[list[ReadItem]]:
-    """Worker: the items of each file of a batch, articles already analysed."""
-    return [[analysed(i) if isinstance(i, Article) else i for i in read_file(file, max_bytes)] for file in batch]
+def _read_one(file: CorpusFile, max_bytes: int, before: Callable[[CorpusFile], T] | None,
+              analyse: bool, reader: Reader = read_file) -> tuple[T | OSError | None, list[ReadItem]]:
+    """`before(file)` (e.g. a digest, taken before the read as a sequential build would), then the items."""
+    result: T | OSError | None = None
+    if before is not None:
+        try:
+            result = before(file)
+        except OSError as exc:
+            return exc, []
+    return result, [analysed(i) if analyse and isinstance(i, Article) else i for i in reader(file, max_bytes)]
+
+
+def _read_batch(batch: list[CorpusFile], max_bytes: int, before: Callable[[CorpusFile], T] | None,
+                reader: Reader) -> list[tuple[T | OSError | None, list[ReadItem]]]:
+    """Worker: each file of a batch, its articles already analysed."""
+    return [_read_one(file, max_bytes, before, True, reader) for file in batch]
 
 
 def _batches(files: Iterable[CorpusFile]) -> Iterator[list[CorpusFile]]:
@@ -72,21 +87,25 @@ def _batches(files: Iterable[CorpusFile]) -> Iterator[list[CorpusFile]]:
         yield batch
 
 
-def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = None) -> Iterator[tuple[CorpusFile, list[ReadItem]]]:
-    """(file, its items) for every file in the given order, parsed in parallel when it pays."""
+def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = None,
+               before: Callable[[CorpusFile], T] | None = None,
+               reader: Reader = read_file) -> Iterator[tuple[CorpusFile, T | OSError | None, list[ReadItem]]]:
+    """(file, what `before` returned or raised as OSError, its items) for every file in the given order,
+    parsed in parallel when it pays. `before(file)` runs just before the file is read; `before` and
+    `reader` must be module-level functions (workers get them pickled)."""
     from concurrent.futures import ProcessPoolExecutor  # imported here: `search` loads this module too
     from multiprocessing import get_all_start_methods, get_context
 
     workers = default_workers() if workers is None else workers
     if workers <= 1 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or "fork" not in get_all_start_methods():
         for file in files:
-            yield file, list(read_file(file, max_bytes))
+            yield (file, *_read_one(file, max_bytes, before, False, reader))
         return
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_exit_with_parent, initargs=(os.getpid(),))
     try:
-        pending: deque[tuple[list[CorpusFile], "Future[list[list[ReadItem]]]"]] = deque()
+        pending: deque[tuple[list[CorpusFile], Future[Any]]] = deque()
         for batch in _batches(files):
-            pending.append((batch, pool.submit(_read_batch, batch, max_bytes)))
+            pending.append((batch, pool.submit(_read_batch, batch, max_bytes, before, reader)))
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                 yield from _finish(pending.popleft())
         while pending:
@@ -95,6 +114,7 @@ def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = No
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _finish(item: tuple[list[CorpusFile], "Future[list[list[ReadItem]]]"]) -> Iterator[tuple[CorpusFile, list[ReadItem]]]:
+def _finish(item: tuple[list[CorpusFile], Future[Any]]) -> Iterator[tuple[CorpusFile, Any, list[ReadItem]]]:
     batch, future = item
-    yield from zip(batch, future.result())
+    for file, (result, items) in zip(batch, future.result()):
+        yield file, result, items

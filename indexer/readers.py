@@ -5,14 +5,18 @@ Each reader yields `Article` or `Skipped` items, so one broken record never stop
 """
 from __future__ import annotations
 
+import codecs
+import errno
 import html
 import json
 import os
 import re
+import stat as stat_module
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
+from .analysis import normalize
 from .errors import BadArticle
 from .models import Article, Skipped
 
@@ -21,9 +25,14 @@ ReadItem = Article | Skipped
 #: File names that describe a corpus rather than hold an article (compared upper-case, by stem).
 NOT_ARTICLES = frozenset({"README", "SOURCE", "LICENSE", "LICENCE", "CHANGELOG", "COPYING", "NOTICE"})
 
+MAX_HEADLINE_CHARS = 500
+
 _BULLET_RE = re.compile(r"^\s*[•\-*]\s+")
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
-_SPACES_RE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+# Runs of spaces of every kind, control characters and lone surrogates (from JSON escapes) become
+# one space; a single plain space, by far the most common, is not matched at all.
+_ODD_SPACE = r"\x00-\x1f\x7f-\xa0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ud800-\udfff"
+_SPACES_RE = re.compile(rf"[{_ODD_SPACE}][ {_ODD_SPACE}]*| [ {_ODD_SPACE}]+")
 
 
 @dataclass(frozen=True)
@@ -37,31 +46,62 @@ class CorpusFile:
 
     @property
     def rel(self) -> str:
-        return self.path.relative_to(self.root).as_posix()
+        return path_text(self.path.relative_to(self.root).as_posix())
+
+    @property
+    def key(self) -> str:
+        """The file's path as its articles store it (and the manifest and updates look it up)."""
+        return path_text(self.path)
+
+
+def path_text(path: Path | str | bytes) -> str:
+    """A path as storable, printable text: bytes that are not UTF-8 become `\\xNN` escapes.
+
+    Python keeps such bytes as lone surrogates, which no index, JSON or terminal can encode.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 # --- text helpers -------------------------------------------------------------------------------
 
 
+def _byte_as_cp1252(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined: read as Latin-1
+        return chr(byte)
+
+
+_CP1252 = tuple(_byte_as_cp1252(b) for b in range(256))
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as cp1252.
+
+    Scraped files mix encodings (a UTF-8 article with a pasted cp1252 quote); each bad byte is
+    decoded on its own so the valid UTF-8 around it stays intact.
+    """
+    assert isinstance(error, UnicodeDecodeError)
+    return "".join(_CP1252[b] for b in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error("article-search-cp1252", _cp1252_fallback)
+
+
 def decode(data: bytes) -> str:
-    """Decode article bytes: BOMs honoured, UTF-8, else cp1252, else Latin-1 (never fails)."""
+    """Decode article bytes: BOMs honoured, UTF-8 with stray bytes read as cp1252 (never fails)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    return data.decode("utf-8", errors="article-search-cp1252")
 
 
 def clean(text: str) -> str:
-    """HTML entities decoded, odd spaces and line breaks collapsed to one space, trimmed."""
+    """HTML entities decoded; odd spaces, line breaks and control characters collapsed to one space."""
     if "&" in text:
         text = html.unescape(text)
-    return _SPACES_RE.sub(" ", text.replace("\r", " ").replace("\n", " ")).strip()
+    return _SPACES_RE.sub(" ", normalize(text)).strip()
 
 
 def paragraphs(text: str) -> list[str]:
@@ -119,11 +159,20 @@ def _optional_text(value: Any, what: str) -> str | None:
     raise BadArticle(f"{what} must be a string")
 
 
+def fit_headline(headline: str, body: list[str]) -> tuple[str, list[str]]:
+    """A headline over MAX_HEADLINE_CHARS (a one-line file, a runaway title) is cut at a word for
+    display, and its full text becomes the first body paragraph: nothing is lost from the index."""
+    if len(headline) <= MAX_HEADLINE_CHARS:
+        return headline, body
+    return headline[:MAX_HEADLINE_CHARS].rsplit(" ", 1)[0] + "…", [headline, *body]
+
+
 def _article(article_id: str, headline: str, body: list[str], path: Path, **meta: Any) -> Article:
     """Build an Article, refusing ones with no text at all."""
     if not headline and not body and not meta.get("bullets") and not meta.get("captions"):
         raise BadArticle("no text (empty or whitespace only)")
-    return Article(id=article_id, headline=headline, body=tuple(body), path=str(path), **meta)
+    headline, body = fit_headline(headline, body)
+    return Article(id=article_id, headline=headline, body=tuple(body), path=path_text(path), **meta)
 
 
 # --- readers ------------------------------------------------------------------------------------
@@ -169,16 +218,30 @@ def read_story(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     yield _article(file.rel, headline, body, file.path, bullets=tuple(highlights[1:]), captions=tuple(captions))
 
 
+def _bounded_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(number, line, size) of each line; a line over `max_bytes` comes as None, never held in memory."""
+    number = 0
+    while raw := stream.readline(max_bytes + 1):
+        number += 1
+        size = len(raw)
+        if size > max_bytes and not raw.endswith(b"\n"):
+            while (chunk := stream.readline(1 << 20)):
+                size += len(chunk)
+                if chunk.endswith(b"\n"):
+                    break
+        yield number, (raw if size <= max_bytes else None), size
+
+
 def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     """One article per line; a broken line is reported with its line number and skipped."""
     seen: set[str] = set()
     with open(file.path, "rb") as stream:
-        for number, raw in enumerate(stream, start=1):
-            if not raw.strip():
+        for number, raw, size in _bounded_lines(stream, max_bytes):
+            if raw is not None and not raw.strip():
                 continue
             try:
-                if len(raw) > max_bytes:
-                    raise BadArticle(f"record is {len(raw):,} bytes, over the {max_bytes:,}-byte article size cap")
+                if raw is None:
+                    raise BadArticle(f"record is {size:,} bytes, over the {max_bytes:,}-byte article size cap")
                 try:
                     record = json.loads(decode(raw))
                 except json.JSONDecodeError as exc:
@@ -189,7 +252,7 @@ def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
                 seen.add(article.id)
                 yield article
             except (BadArticle, RecursionError, ValueError) as exc:
-                yield Skipped(str(file.path), str(exc) or type(exc).__name__, number)
+                yield Skipped(path_text(file.path), str(exc) or type(exc).__name__, number)
 
 
 def article_from_record(record: Any, default_id: str, path: Path, line: int | None = None) -> Article:
@@ -247,48 +310,88 @@ def read_file(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     try:
         yield from reader(file, max_bytes)
     except BadArticle as exc:
-        yield Skipped(str(file.path), str(exc))
+        yield Skipped(path_text(file.path), str(exc))
     except RecursionError:
-        yield Skipped(str(file.path), "structure nested too deeply to parse")
+        yield Skipped(path_text(file.path), "structure nested too deeply to parse")
     except OSError as exc:
-        yield Skipped(str(file.path), f"cannot read: {exc.strerror or exc}")
+        yield Skipped(path_text(file.path), f"cannot read: {exc.strerror or exc}")
+    except Exception as exc:  # a reader bug must cost one file, never the whole build
+        yield Skipped(path_text(file.path), f"cannot parse: {type(exc).__name__}: {exc}")
 
 
 def find_files(roots: Iterable[Path], follow_symlinks: bool = False) -> tuple[list[CorpusFile], list[Skipped]]:
-    """Article files under the roots, sorted; symlinks are not followed unless asked."""
+    """Article files under the roots, sorted; symlinks are not followed unless asked.
+
+    Followed links must stay inside their corpus root, and each real folder is walked once, so
+    links pointing outside or in a loop are reported instead of read.
+    """
     files: list[CorpusFile] = []
     problems: list[Skipped] = []
     for root in roots:
-        root = Path(root).resolve()
+        try:
+            root = Path(root).resolve()
+        except (OSError, RuntimeError) as exc:
+            problems.append(Skipped(path_text(root), f"cannot resolve corpus folder: {exc}"))
+            continue
         if root.is_file():
             _add_file(root, root.parent, files, problems, follow_symlinks)
             continue
         if not root.is_dir():
-            problems.append(Skipped(str(root), "corpus folder does not exist"))
+            problems.append(Skipped(path_text(root), "corpus folder does not exist"))
             continue
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_symlinks, onerror=lambda e: problems.append(Skipped(str(e.filename), f"cannot list folder: {e.strerror}"))):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        walked = {root}
+
+        def cannot_list(error: OSError) -> None:
+            problems.append(Skipped(path_text(error.filename), f"cannot list folder: {error.strerror or error}"))
+
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_symlinks, onerror=cannot_list):
+            folder = Path(dirpath)
+            if follow_symlinks:
+                walked.add(folder.resolve())
+            kept = []
+            for name in sorted(d for d in dirnames if not d.startswith(".")):
+                if not (folder / name).is_symlink():
+                    kept.append(name)
+                elif (reason := _link_problem(folder / name, root, follow_symlinks, walked)) is not None:
+                    problems.append(Skipped(path_text(folder / name), reason))
+                else:
+                    kept.append(name)
+            dirnames[:] = kept
             for name in sorted(filenames):
-                _add_file(Path(dirpath) / name, root, files, problems, follow_symlinks)
+                _add_file(folder / name, root, files, problems, follow_symlinks)
     return files, problems
+
+
+def _link_problem(path: Path, root: Path, follow_symlinks: bool, walked: set[Path] | None = None) -> str | None:
+    """Why a symbolic link is not followed, or None when it may be (folders: each real one once)."""
+    if not follow_symlinks:
+        return "symbolic link, not followed (see follow_symlinks)"
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:
+        return "symbolic link loop"
+    except OSError as exc:
+        return "symbolic link loop" if exc.errno == errno.ELOOP else f"broken symbolic link: {exc.strerror or exc}"
+    if not target.is_relative_to(root):
+        return "symbolic link pointing outside the corpus folder"
+    if walked is not None:
+        if target in walked or root.is_relative_to(target):
+            return "symbolic link to a folder already indexed (a loop)"
+        walked.add(target)
+    return None
 
 
 def _add_file(path: Path, root: Path, files: list[CorpusFile], problems: list[Skipped], follow_symlinks: bool) -> None:
     if not is_article_file(path):
         return
-    if path.is_symlink():
-        target = path.resolve()
-        if not follow_symlinks:
-            problems.append(Skipped(str(path), "symbolic link, not followed (see follow_symlinks)"))
-            return
-        if not target.is_relative_to(root):
-            problems.append(Skipped(str(path), "symbolic link pointing outside the corpus folder"))
-            return
+    if path.is_symlink() and (reason := _link_problem(path, root, follow_symlinks)) is not None:
+        problems.append(Skipped(path_text(path), reason))
+        return
     try:
         stat = path.stat()
     except OSError as exc:
-        problems.append(Skipped(str(path), f"cannot read: {exc.strerror or exc}"))
+        problems.append(Skipped(path_text(path), f"cannot read: {exc.strerror or exc}"))
         return
-    if not path.is_file():
+    if not stat_module.S_ISREG(stat.st_mode):  # a folder named x.txt is walked, not read
         return
     files.append(CorpusFile(path, root, stat.st_size, stat.st_mtime_ns))

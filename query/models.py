@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from indexer.engines import Contribution
+
+if TYPE_CHECKING:
+    from .suggest import Suggestion
 
 Span = tuple[int, int]
 
@@ -33,6 +38,7 @@ class Hit:
     categories: tuple[str, ...]
     snippets: tuple[Snippet, ...]
     rank: int = 0
+    explanation: tuple[Contribution, ...] = ()  # with explain: what each field and term added
 
     @property
     def location(self) -> str:
@@ -52,6 +58,9 @@ class Hit:
             "source": self.source,
             "categories": list(self.categories),
             "snippets": [s.to_dict() for s in self.snippets],
+            **({"explanation": [
+                {"field": c.field, "term": c.term, "score": round(c.score, 4)} for c in self.explanation
+            ]} if self.explanation else {}),
         }
 
 
@@ -63,6 +72,7 @@ class SearchResults:
     hits: tuple[Hit, ...]
     generation: str = ""
     plain_words: bool = False
+    suggestion: "Suggestion | None" = None  # the corrected query searched instead (did you mean)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,5 +80,6 @@ class SearchResults:
             "total": self.total,
             "fallback": self.fallback,
             "plain_words": self.plain_words,
+            "suggestion": self.suggestion.to_dict() if self.suggestion else None,
             "hits": [h.to_dict() for h in self.hits],
         }

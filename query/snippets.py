@@ -30,6 +30,12 @@ class _Sentence:
     paragraph: int
 
 
+#: Snippets are cut from the first this-many characters of each section: every real article is
+#: covered to its end (the longest Daily Mail body is 165,000 characters, marked in ~50 ms), while a
+#: pathological one (100,000 bullets, a 10 MB body) still answers well within a second.
+SCAN_CHARS = 1_000_000
+
+
 def split_sentences(paragraph: str) -> list[str]:
     """Sentences of a paragraph (a heuristic splitter: abbreviations may split early)."""
     parts, start = [], 0
@@ -52,8 +58,14 @@ def mark(text: str, matches: TermMatcher) -> tuple[frozenset[str], tuple[Span, .
 
 
 def _sentences(paragraphs: tuple[str, ...], matches: TermMatcher) -> list[_Sentence]:
+    """The marked sentences of a section, up to SCAN_CHARS of text (a huge article stays fast)."""
     found = []
+    scanned = 0
     for number, paragraph in enumerate(paragraphs):
+        if scanned >= SCAN_CHARS:
+            break
+        paragraph = paragraph[:SCAN_CHARS - scanned]
+        scanned += len(paragraph)
         marked = any_term_matches(paragraph, matches)  # most paragraphs match nothing: skip marking them
         for text in split_sentences(paragraph):
             matched, hits = mark(text, matches) if marked and any_term_matches(text, matches) else (frozenset(), ())

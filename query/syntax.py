@@ -7,17 +7,22 @@ Words are analysed here with the index's analyzer, so engines receive index term
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator, Union
 
-from indexer.analysis import WORD_RE, analyze_word, fold, terms
+from indexer.analysis import WORD_RE, analyze_word, fold, normalize, terms
 from indexer.errors import QueryError
 
 SEARCH_FIELDS: tuple[str, ...] = ("headline", "bullets", "body", "captions")
 FIELD_ALIASES = {"title": "headline", "highlights": "bullets", "caption": "captions", "text": "body"}
 MAX_QUERY_CHARS = 2000
 MAX_FUZZY_EDITS = 2
+MIN_PREFIX_CHARS = 2  # `a*` would expand to a large part of the vocabulary
+MAX_NESTING = 32  # parentheses and NOT chains deeper than this are read as plain words
+MAX_TERMS = 64  # distinct words and phrases per query: each costs a pass over its postings
+MAX_EXPANDING = 4  # prefix* and word~ terms per query: each may stand for hundreds of index terms
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Term:
     field: str | None = None
     fuzzy: int = 0
     prefix: bool = False
+    boost: float = 1.0  # relative weight of the term in the score (query.like builds weighted queries)
 
 
 @dataclass(frozen=True)
@@ -89,16 +95,41 @@ def parse(text: str) -> ParsedQuery:
     """Parse a query; raise QueryError only if it holds nothing searchable."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = "".join(ch if ch.isprintable() else " " for ch in normalize(text))
+    parser = _Parser(text)
     try:
-        root = _Parser(text).parse()
+        root = parser.parse()
         plain = False
     except _Malformed:
         root = _plain_words(text)
         plain = True
-    if root is None or not _has_positive(root):
-        raise QueryError("the query has no searchable words (only stop words, operators or punctuation)")
+    if root is not None and not _has_positive(root):
+        raise QueryError("the query only excludes words (NOT, -word); add a word to search for")
+    if root is None:
+        why = "; ".join(dict.fromkeys(parser.dropped)) or "only stop words, operators or punctuation"
+        raise QueryError(f"the query has no searchable words ({why})")
+    _check_size(root)
     return ParsedQuery(text, root, plain)
+
+
+def _check_size(root: Node) -> None:
+    """Refuse queries whose cost would be out of proportion (see MAX_TERMS, MAX_EXPANDING)."""
+    leaves = set(_leaves(root))
+    if len(leaves) > MAX_TERMS:
+        raise QueryError(f"the query has {len(leaves)} different words; the limit is {MAX_TERMS}")
+    expanding = [leaf for leaf in leaves if isinstance(leaf, Term) and (leaf.prefix or leaf.fuzzy)]
+    if len(expanding) > MAX_EXPANDING:
+        raise QueryError(f"the query has {len(expanding)} prefix* or fuzzy~ words; the limit is {MAX_EXPANDING}")
+
+
+def _leaves(node: Node) -> Iterator[Term | Phrase]:
+    if isinstance(node, (Term, Phrase)):
+        yield node
+    elif isinstance(node, Not):
+        yield from _leaves(node.item)
+    else:
+        for item in node.items:
+            yield from _leaves(item)
 
 
 def _plain_words(text: str) -> Node | None:
@@ -122,14 +153,20 @@ def _combine_and(items: list[Node], implicit: bool) -> Node | None:
     flat: list[Node] = []
     for item in items:  # words side by side inside words side by side: one level
         flat.extend(item.items if isinstance(item, And) and item.implicit and implicit else (item,))
-    return And(tuple(flat), implicit)
+    unique = tuple(dict.fromkeys(flat))  # a repeated word adds cost, not meaning
+    return unique[0] if len(unique) == 1 else And(unique, implicit)
 
 
 def _word_node(word: str, field_name: str | None, fuzzy: int = 0, prefix: bool = False) -> Node | None:
     """A surface word as a node: a term, or a phrase when the analyzer splits it (e.g. IS-KP)."""
     if prefix:
+        # The index holds stems: `mobile*` must look for terms starting with "mobil" (the stem of
+        # "mobile"), else it finds neither "mobile" nor "mobiles". The shared start of the folded
+        # word and its stem keeps what was typed and never asks for more than the stem.
         folded = fold(word.rstrip("*"))
-        return Term(folded, field_name, prefix=True) if len(folded) >= 2 else None
+        stem = analyze_word(word.rstrip("*"))
+        start = os.path.commonprefix([folded, stem]) if stem else folded
+        return Term(start, field_name, prefix=True) if len(start) >= MIN_PREFIX_CHARS else None
     found = terms(word)
     if not found:
         return None
@@ -144,6 +181,14 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = [m for m in _TOKEN_RE.finditer(text)]
         self.pos = 0
+        self.depth = 0
+        self.dropped: list[str] = []  # why words were left out, for the error when nothing is left
+
+    def _enter(self) -> None:
+        """Count one level of nesting; too deep is malformed (read as plain words), never a crash."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _Malformed()
 
     def parse(self) -> Node | None:
         node = self._or()
@@ -198,7 +243,9 @@ class _Parser:
             self.pos += 1
             if self._peek() is None or self._peek().group() in ("OR", "AND", ")"):  # type: ignore[union-attr]
                 raise _Malformed()
+            self._enter()
             inner = self._unary()
+            self.depth -= 1
             return Not(inner) if inner is not None else None
         if token.lastgroup == "word" and text[0] in "+-" and len(text) > 1:
             self.pos += 1
@@ -212,10 +259,12 @@ class _Parser:
         self.pos += 1
         kind, text = token.lastgroup, token.group()
         if kind == "lparen":
+            self._enter()
             node = self._or()
             if not self._is_op(")"):
                 raise _Malformed()
             self.pos += 1
+            self.depth -= 1
             return node
         if kind == "rparen":
             raise _Malformed()
@@ -249,7 +298,12 @@ class _Parser:
             edits = min(int(fuzzy_match.group(2) or 1), MAX_FUZZY_EDITS)
             return _word_node(fuzzy_match.group(1), field_name, fuzzy=edits)
         if text.endswith("*") and WORD_RE.fullmatch(text.rstrip("*")):
-            return _word_node(text, field_name, prefix=True)
+            node = _word_node(text, field_name, prefix=True)
+            if node is None:
+                self.dropped.append(f"a prefix needs {MIN_PREFIX_CHARS} letters before the *: {text!r}")
+            return node
+        if text.startswith("*") or text.startswith("?"):
+            self.dropped.append(f"wildcards only work at the end of a word: {text!r}")
         return _word_node(text, field_name)
 
 
@@ -305,7 +359,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 def restrict(node: Node, field_name: str) -> Node:
     """The same tree with every field-less leaf limited to one field (the --field option)."""
     if isinstance(node, Term):
-        return node if node.field else Term(node.term, field_name, node.fuzzy, node.prefix)
+        return node if node.field else Term(node.term, field_name, node.fuzzy, node.prefix, node.boost)
     if isinstance(node, Phrase):
         return node if node.field else Phrase(node.terms, field_name)
     if isinstance(node, Not):

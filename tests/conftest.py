@@ -27,14 +27,16 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
 
 
 ENGINES = ("whoosh", "tantivy")
+ENGINE_PARAMETRIZED = {"test_search.py", "test_engines.py"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests that use an engine's index (`engine`, `bbc_index`) run once per embedded engine.
+    """Tests of these modules that use an engine's index (`engine`, `bbc_index`) run once per embedded engine.
 
-    The OpenSearch tests compare their cluster with the whoosh `bbc_index` and stay whoosh-only.
+    Elsewhere `bbc_index` is the whoosh index: the OpenSearch tests compare their cluster with it, and
+    the relevance tests cover whoosh-only features (--explain, did-you-mean, --like).
     """
-    if "engine" in metafunc.fixturenames and "opensearch" not in metafunc.definition.path.parts:
+    if "engine" in metafunc.fixturenames and metafunc.definition.path.name in ENGINE_PARAMETRIZED:
         metafunc.parametrize("engine", ENGINES, indirect=True, scope="session")
 
 

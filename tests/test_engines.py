@@ -149,9 +149,11 @@ def test_parallel_parsing_gives_the_same_items_in_the_same_order(monkeypatch: py
     files, _ = find_files([BBC / "tech", tmp_path])
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "BATCH_BYTES", 64 * 1024)
-    one = list(parallel.read_files(files, 10**7, workers=1))
-    two = list(parallel.read_files(files, 10**7, workers=2))
+    one = [(f, items) for f, _, items in parallel.read_files(files, 10**7, workers=1)]
+    found = list(parallel.read_files(files, 10**7, workers=2, before=_size_first))
+    two = [(f, items) for f, _, items in found]
     assert [f for f, _ in one] == [f for f, _ in two] == files
+    assert [size for _, size, _ in found] == [f.size for f in files]
     def plain(items: list) -> list:
         return [(i.id, i.headline, i.bullets, i.body, i.captions, i.path, i.line) if isinstance(i, Article) else str(i) for i in items]
 
@@ -159,3 +161,8 @@ def test_parallel_parsing_gives_the_same_items_in_the_same_order(monkeypatch: py
     articles = [i for _, items in two for i in items if isinstance(i, Article)]
     assert all(i.terms == {n: analysed_text("\n".join(i.section_text(n))) for n in i.terms} for i in articles)
     assert any(not isinstance(i, Article) and i.line == 2 for _, items in two for i in items)
+
+
+def _size_first(file: object) -> int:
+    """A `before` hook for the parallel test (module level: workers get it pickled)."""
+    return file.size  # type: ignore[attr-defined]

@@ -44,9 +44,19 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class Contribution:
+    """How much one query term in one field added to a hit's score (for --explain)."""
+
+    field: str
+    term: str
+    score: float
+
+
+@dataclass(frozen=True)
 class EngineHit:
     article: Article
     score: float
+    explanation: tuple[Contribution, ...] = ()  # filled only when search(..., explain=True)
 
 
 @dataclass(frozen=True)
@@ -63,9 +73,28 @@ class EngineWriter(Protocol):
 
 
 class EngineIndex(Protocol):
+    """An open index generation.
+
+    - `search`: the query tree (`query.syntax`, leaves hold analysed index terms; `Term.boost`
+      weights a term, used by --like) with field weights applied at query time; at most `limit` hits
+      best first (or newest first with `sort_by_date`, undated last), `total` counting every match;
+      `filters` restrict matches; with `explain` each hit carries per field and term `Contribution`s
+      that add up to its score.
+    - `doc_frequency`: documents holding an index term in a searchable field (the exact count over
+      all fields, or the largest per-field count where that is what the engine keeps).
+    - `similar_terms`: index terms within `max_edits` edits (Levenshtein) of a term, each with its
+      doc frequency; engines may require the first letter to match. Used by `query.suggest`.
+    - `article`: the stored article with that id, or None (used by --like).
+    `explain`, `similar_terms` and `article` are optional: without them the query layer skips
+    did-you-mean and refuses --explain / --like with a clear message (see `supports`).
+    """
+
     def doc_count(self) -> int: ...
-    def search(self, root: object, weights: Mapping[str, float], limit: int, filters: Filters | None = None, sort_by_date: bool = False) -> EnginePage: ...
+    def search(self, root: object, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
+               sort_by_date: bool = False, explain: bool = False) -> EnginePage: ...
     def doc_frequency(self, term: str) -> int: ...
+    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]: ...
+    def article(self, article_id: str) -> Article | None: ...
     def close(self) -> None: ...
 
 
@@ -93,6 +122,15 @@ def get_engine(name: str, config: "Config | None" = None) -> Engine:
     if config is not None and hasattr(module, "engine_for"):
         return module.engine_for(config)
     return module.ENGINE
+
+
+def supports(index: object, feature: str) -> bool:
+    """Whether an open index offers an optional feature: "explain", "similar_terms" or "article"."""
+    if feature == "explain":
+        import inspect
+
+        return "explain" in inspect.signature(index.search).parameters  # type: ignore[attr-defined]
+    return callable(getattr(index, feature, None))
 
 
 def describe(engine: Engine, directory: Path) -> dict[str, Any]:

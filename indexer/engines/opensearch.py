@@ -339,9 +339,10 @@ class OpenSearchIndex:
         return int(self._call("count")["count"])
 
     def doc_frequency(self, term: str) -> int:
+        """Documents holding the term in the searchable field that has it most often (as whoosh counts)."""
         body = {"size": 0, "aggs": {"df": {"filters": {"filters": {f: {"term": {f: term}} for f in SEARCH_FIELDS}}}}}
         buckets = self._call("search", body=body)["aggregations"]["df"]["buckets"]
-        return sum(int(b["doc_count"]) for b in buckets.values())
+        return max(int(b["doc_count"]) for b in buckets.values())
 
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False) -> EnginePage:

@@ -147,6 +147,7 @@ class _Translator:
             query = tantivy.Query.fuzzy_term_query(self.schema, field, node.term, distance=node.fuzzy)
         else:
             query = tantivy.Query.term_query(self.schema, field, node.term)
+        boost *= getattr(node, "boost", 1.0)  # a term's own weight (--like), times the field's
         return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
 
     def filters(self, filters: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:

@@ -1,23 +1,26 @@
 """The whoosh engine (package whoosh-reloaded): every whoosh call of the project lives here."""
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.scoring import BM25F
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.util.numeric import byte_to_length
 
-from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
+from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, positive_leaves
 
 from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
 from ..parallel import default_workers
-from . import EngineHit, EnginePage, Filters
+from . import Contribution, EngineHit, EnginePage, Filters, bm25f
 
 LIST_SEPARATOR = "\n"
 MAX_EXPANSIONS = 200  # prefix and fuzzy terms expand to at most this many index terms
@@ -157,75 +160,309 @@ class WhooshWriter:
             self._writer.cancel()
 
 
-def _translate(node: Node, weights: Mapping[str, float]) -> wq.Query:
-    """The query tree as a whoosh query; a field-less leaf becomes an OR over weighted fields."""
-    if isinstance(node, And):
-        return wq.And([_translate(i, weights) for i in node.items])
-    if isinstance(node, Or):
-        return wq.Or([_translate(i, weights) for i in node.items])
-    if isinstance(node, Not):
-        return wq.Not(_translate(node.item, weights))
-    fields = [node.field] if node.field else [f for f in SEARCH_FIELDS if weights.get(f, 0) > 0]
-    leaves = [_leaf(node, f, weights.get(f, 1.0) or 1.0) for f in fields]
-    return leaves[0] if len(leaves) == 1 else wq.Or(leaves)
+class _Postings:
+    """A term's postings per leaf segment as (global doc numbers, term frequencies) arrays, cached.
+
+    Reads whoosh's posting blocks directly (ids and weights of a block at once); going through the
+    generic matcher one posting at a time costs ten times more in Python.
+    """
+
+    def __init__(self, reader: Any, max_cached: int = 4_000_000) -> None:
+        self._leaves = list(reader.leaf_readers())
+        self._cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._cached = 0  # postings held (16 bytes each): the cache stays under ~64 MB
+        self._max_cached = max_cached
+
+    def get(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        key = (field, term)
+        found = self._cache.pop(key, None)
+        if found is None:
+            found = self._read(field, term)
+            self._cached += found[0].size
+            while self._cached > self._max_cached and self._cache:  # drop the least recently used
+                self._cached -= self._cache.pop(next(iter(self._cache)))[0].size
+        self._cache[key] = found
+        return found
+
+    def _read(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        ids: list[int] = []
+        tfs: list[float] = []
+        for leaf, offset in self._leaves:
+            if (field, term) not in leaf:
+                continue
+            matcher = leaf.postings(field, term)
+            deleted = leaf.deleted_docs_set if leaf.has_deletions() else None
+            raw = getattr(matcher, "child", matcher) if deleted else matcher
+            leaf_ids, leaf_tfs = _read_blocks(raw) if hasattr(raw, "_read_ids") else _read_items(raw)
+            if deleted:
+                kept = [i for i, d in enumerate(leaf_ids) if d not in deleted]
+                leaf_ids, leaf_tfs = [leaf_ids[i] for i in kept], [leaf_tfs[i] for i in kept]
+            ids.extend(d + offset for d in leaf_ids) if offset else ids.extend(leaf_ids)
+            tfs.extend(leaf_tfs)
+        return np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float64)
 
 
-def _leaf(node: Term | Phrase, field: str, boost: float) -> wq.Query:
-    if isinstance(node, Phrase):
-        return wq.Phrase(field, list(node.terms), boost=boost)
-    if node.prefix:
-        return wq.Prefix(field, node.term, boost=boost)
-    if node.fuzzy:
-        return wq.FuzzyTerm(field, node.term, boost=boost, maxdist=node.fuzzy, prefixlength=1)
-    return wq.Term(field, node.term, boost=boost)
+def _read_blocks(matcher: Any) -> tuple[list[int], list[float]]:
+    ids: list[int] = []
+    tfs: list[float] = []
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        ids.extend(matcher._ids)
+        tfs.extend(matcher._weights)
+        matcher._next_block()
+    return ids, tfs
 
 
-def _filter_query(filters: Filters) -> tuple[wq.Query | None, wq.Query | None]:
-    """(allow, mask) queries for whoosh's filter= and mask= arguments."""
-    allow: list[wq.Query] = []
+def _read_items(matcher: Any) -> tuple[list[int], list[float]]:
+    ids: list[int] = []
+    tfs: list[float] = []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        tfs.append(matcher.weight())
+        matcher.next()
+    return ids, tfs
+
+
+class _Columns:
+    """Per-document arrays read once per open index: alive docs, field length norms, dates."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self.size = reader.doc_count_all()
+        self._norms: dict[str, np.ndarray] = {}
+        self._dates: np.ndarray | None = None
+        alive = np.ones(self.size, dtype=bool)
+        for leaf, offset in reader.leaf_readers():
+            if leaf.has_deletions():
+                alive[np.fromiter(leaf.deleted_docs_set, dtype=np.int64) + offset] = False
+        self.alive = alive
+
+    def norm(self, field: str) -> np.ndarray:
+        if field not in self._norms:
+            lengths = np.zeros(self.size)
+            for leaf, offset in self._reader.leaf_readers():
+                count = leaf.doc_count_all()
+                lengths[offset:offset + count] = _field_lengths(leaf, field, count)
+            self._norms[field] = bm25f.length_norm(lengths)
+        return self._norms[field]
+
+    def dates(self) -> np.ndarray:
+        """Each document's date string ("" when it has none)."""
+        if self._dates is None:
+            values = list(self._reader.column_reader("date")) if self._reader.has_column("date") else [b""] * self.size
+            self._dates = np.array([v.decode() if isinstance(v, bytes) else (v or "") for v in values], dtype=str)
+        return self._dates
+
+
+_BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
+
+
+def _field_lengths(leaf: Any, field: str, count: int) -> np.ndarray:
+    """A segment's field lengths from its length column (whoosh stores them as one byte each)."""
+    perdoc = getattr(leaf, "_perdoc", None)
+    try:
+        column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)  # type: ignore[union-attr]
+        if column is not None:
+            return _BYTE_TO_LENGTH[np.fromiter(column, dtype=np.int64, count=count)]
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return np.array([leaf.doc_field_length(d, field) for d in range(count)], dtype=np.float64)
+
+
+def _filter_mask(filters: Filters, columns: _Columns, postings: _Postings) -> np.ndarray:
+    """Documents allowed by the filters (dates compare as ISO strings; `until` includes its day)."""
+    allowed = columns.alive.copy()
     if filters.since or filters.until:
-        allow.append(wq.TermRange("date", filters.since, (filters.until or "") + "\uffff" if filters.until else None))
-    if filters.source:
-        allow.append(wq.Term("source", filters.source.lower()))
-    if filters.category:
-        allow.append(wq.Term("categories", filters.category.lower()))
-    mask = wq.Or([wq.Term("id", i) for i in filters.exclude_ids]) if filters.exclude_ids else None
-    return (wq.And(allow) if allow else None), mask
+        dates = columns.dates()
+        has_date = dates != ""
+        if filters.since:
+            has_date &= dates >= filters.since
+        if filters.until:
+            has_date &= dates <= filters.until + "\uffff"
+        allowed &= has_date.astype(bool)
+    for field, value in (("source", filters.source), ("categories", filters.category)):
+        if value:
+            only = np.zeros(columns.size, dtype=bool)
+            only[postings.get(field, value.lower())[0]] = True
+            allowed &= only
+    for article_id in filters.exclude_ids:
+        allowed[postings.get("id", article_id)[0]] = False
+    return allowed
+
+
+def _damaged(directory: Path, exc: BaseException) -> IndexDamaged:
+    """The error for any failure while whoosh reads its files.
+
+    Truncated, garbled or missing files surface as OSError, EOFError, zlib.error, struct.error,
+    pickle errors, IndexError, KeyError or even a bare Exception("Block tag error"), so every
+    exception raised inside a whoosh read counts as damage; its type and text stay in the message.
+    """
+    detail = " ".join(str(exc).split()) or "no detail"
+    return IndexDamaged(f"the index at {directory} is damaged ({type(exc).__name__}: {detail})")
 
 
 class WhooshIndex:
-    """An open whoosh generation; one searcher reused across queries."""
+    """An open whoosh generation; one searcher reused across queries.
+
+    whoosh stores the postings; matching and BM25F scoring run over numpy arrays (see `bm25f`).
+    """
 
     def __init__(self, directory: Path) -> None:
+        self._directory = directory
         try:
             self._ix = whoosh_index.open_dir(str(directory))
-            self._searcher = self._ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
-        except Exception as exc:  # whoosh raises many kinds on damaged files
-            raise IndexDamaged(f"cannot open the index at {directory}: {exc}") from None
+            self._searcher = self._ix.searcher()
+            self._reader = self._searcher.reader()
+            self._postings = _Postings(self._reader)
+            self._columns = _Columns(self._reader)
+        except Exception as exc:  # see _damaged
+            raise _damaged(directory, exc) from None
 
     def doc_count(self) -> int:
-        return self._searcher.doc_count()
+        try:
+            return self._searcher.doc_count()
+        except Exception as exc:  # see _damaged
+            raise _damaged(self._directory, exc) from None
 
     def doc_frequency(self, term: str) -> int:
-        return sum(self._searcher.doc_frequency(f, term) for f in SEARCH_FIELDS)
+        """Documents holding the term, counted in the searchable field that has it most often
+        (whoosh keeps that per field in its term dictionary; the exact union would need postings)."""
+        try:
+            return max(self._reader.doc_frequency(f, term) for f in SEARCH_FIELDS)
+        except Exception as exc:  # see _damaged
+            raise _damaged(self._directory, exc) from None
+
+    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
+        """Index terms within `max_edits` edits of `term` (first letter kept), with doc frequencies.
+
+        Walks the body's term dictionary (where common words are), the other fields only if the
+        body has no close term: each walk is a Levenshtein automaton in Python, ~5-20 ms.
+        """
+        found: set[str] = set()
+        try:
+            for field in ("body", *(f for f in SEARCH_FIELDS if f != "body")):
+                found.update(self._reader.terms_within(field, term, max_edits, prefix=1))
+                found.discard(term)
+                if found:
+                    break
+        except Exception as exc:  # see _damaged
+            raise _damaged(self._directory, exc) from None
+        return [(t, self.doc_frequency(t)) for t in sorted(found)]
+
+    def article(self, article_id: str) -> Article | None:
+        try:
+            stored = self._searcher.document(id=article_id)
+        except Exception as exc:  # see _damaged
+            raise _damaged(self._directory, exc) from None
+        return from_fields(stored) if stored else None
 
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
-               sort_by_date: bool = False) -> EnginePage:
-        query = _translate(root, weights)
-        allow, mask = _filter_query(filters) if filters else (None, None)
-        kwargs: dict[str, Any] = {"limit": limit, "filter": allow, "mask": mask}
-        if sort_by_date:
-            kwargs.update(sortedby="date", reverse=True)
+               sort_by_date: bool = False, explain: bool = False) -> EnginePage:
         try:
-            results = self._searcher.search(query, **kwargs)
-            # sorted by date, whoosh puts the sort key where the score goes: no score then
-            hits = tuple(EngineHit(from_fields(hit.fields()), 0.0 if sort_by_date else float(hit.score or 0.0)) for hit in results)
-            return EnginePage(len(results), hits)
-        except (OSError, EOFError, KeyError, ValueError) as exc:
-            raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None
+            return self._search(root, weights, limit, filters, sort_by_date, explain)
+        except Exception as exc:  # see _damaged
+            raise _damaged(self._directory, exc) from None
+
+    def _search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None,
+                sort_by_date: bool, explain: bool) -> EnginePage:
+        fields = [f for f in SEARCH_FIELDS if weights.get(f, 0) > 0] or list(SEARCH_FIELDS)
+        field_weights = {f: float(weights.get(f, 0) or 1.0) for f in SEARCH_FIELDS}
+        matched = self._match(root, fields) & (_filter_mask(filters, self._columns, self._postings) if filters else self._columns.alive)
+        candidates = np.flatnonzero(matched)
+        if candidates.size == 0:
+            return EnginePage(0, ())
+        stats = [self._term_stats(*scored) for scored in _scored_terms(root, fields, self._reader)]
+        norms = {f: self._columns.norm(f) for f in SEARCH_FIELDS}
+        scores, shares = bm25f.score(stats, field_weights, norms, self._columns.size, self.doc_count(), explain)
+        if sort_by_date:
+            order = np.lexsort((scores[candidates], self._columns.dates()[candidates]))[::-1][:limit]
+            top = candidates[order]
+        else:
+            ranked = np.lexsort((candidates, -scores[candidates]))[:limit]
+            top = candidates[ranked]
+        hits = tuple(
+            EngineHit(from_fields(self._searcher.stored_fields(int(d))), float(scores[d]), _explanation(shares, int(d)))
+            for d in top
+        )
+        return EnginePage(int(candidates.size), hits)
+
+    def _term_stats(self, label: str, boost: float, terms: dict[str, tuple[str, ...]]) -> bm25f.TermStats:
+        postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for field, names in terms.items():
+            found = [p for p in (self._postings.get(field, t) for t in names) if p[0].size]
+            if found:
+                postings[field] = found[0] if len(found) == 1 else (
+                    np.concatenate([p[0] for p in found]), np.concatenate([p[1] for p in found]))
+        return bm25f.TermStats(label, boost, postings)
+
+    def _match(self, node: Node, fields: list[str]) -> np.ndarray:
+        """Documents matching the query tree, as a boolean array."""
+        size = self._columns.size
+        if isinstance(node, And):
+            result = np.ones(size, dtype=bool)
+            for item in node.items:
+                result &= self._match(item, fields)
+            return result
+        if isinstance(node, Or):
+            result = np.zeros(size, dtype=bool)
+            for item in node.items:
+                result |= self._match(item, fields)
+            return result
+        if isinstance(node, Not):
+            return ~self._match(node.item, fields)
+        result = np.zeros(size, dtype=bool)
+        for field in ([node.field] if node.field else fields):
+            if isinstance(node, Phrase):
+                result[list(wq.Phrase(field, list(node.terms)).docs(self._searcher))] = True
+            else:
+                for term in _expand(node, field, self._reader):
+                    result[self._postings.get(field, term)[0]] = True
+        return result
 
     def close(self) -> None:
         self._searcher.close()
+
+
+def _expand(node: Term, field: str, reader: Any) -> list[str]:
+    """The index terms a leaf stands for: itself, or its prefix / fuzzy expansions."""
+    if node.prefix:
+        return [reader.schema[field].from_bytes(b) for b in islice(reader.expand_prefix(field, node.term), MAX_EXPANSIONS)]
+    if node.fuzzy:
+        return list(islice(reader.terms_within(field, node.term, node.fuzzy, prefix=1), MAX_EXPANSIONS))
+    return [node.term]
+
+
+ScoredTerm = tuple[str, float, dict[str, tuple[str, ...]]]
+
+
+def _scored_terms(root: Node, fields: list[str], reader: Any) -> list[ScoredTerm]:
+    """(label, boost, {field: index terms}) per distinct positive word of the query.
+
+    Phrases score by their words. A prefix or fuzzy word scores as one term whose frequencies add up
+    over its expansions, so that one rare expansion cannot outweigh the word typed.
+    """
+    seen: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, tuple[str, ...]]]] = {}
+    for leaf in positive_leaves(root):
+        leaf_fields = [leaf.field] if leaf.field else fields
+        if isinstance(leaf, Phrase):
+            words = [(t, 1.0, {f: (t,) for f in leaf_fields}) for t in leaf.terms]
+        elif leaf.prefix or leaf.fuzzy:
+            label = f"{leaf.term}*" if leaf.prefix else f"{leaf.term}~"
+            words = [(label, leaf.boost, {f: tuple(_expand(leaf, f, reader)) for f in leaf_fields})]
+        else:
+            words = [(leaf.term, leaf.boost, {f: (leaf.term,) for f in leaf_fields})]
+        for label, boost, by_field in words:
+            key = (label, tuple(leaf_fields))
+            seen[key] = (max(seen.get(key, (0.0, {}))[0], boost), by_field)
+    return [(label, boost, by_field) for (label, _), (boost, by_field) in seen.items()]
+
+
+def _explanation(shares: bm25f.Shares, docnum: int) -> tuple[Contribution, ...]:
+    return tuple(
+        Contribution(field, term, float(parts[docnum]))
+        for term, by_field in shares for field, parts in by_field.items() if parts[docnum] > 0
+    )
 
 
 class WhooshEngine:

@@ -1,0 +1,168 @@
+"""The manifest of a generation: which corpus file gave which articles, so updates re-read only what changed.
+
+Each generation folder holds `manifest.json`: for every article file, its size, mtime (ns), content
+hash (BLAKE2b), the ids of the articles it gave, and what in it was skipped. An update compares the
+corpus with it: a file whose size and mtime are unchanged is not opened; one whose stat changed is
+hashed, and re-read only if its content changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .models import Skipped
+from .readers import CorpusFile
+
+MANIFEST = "manifest.json"
+VERSION = 1
+UNKNOWN_MTIME = -1  # the file changed while it was read: re-check it next time
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One article file as it was indexed."""
+
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    digest: str
+    ids: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    duplicates: tuple[str, ...] = ()  # ids skipped because another file already had them
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root, "size": self.size, "mtime_ns": self.mtime_ns, "digest": self.digest,
+            "ids": list(self.ids), "duplicates": list(self.duplicates),
+            "skipped": [[s.path, s.reason, s.line] for s in self.skipped],
+        }
+
+    @classmethod
+    def from_json(cls, path: str, data: Mapping[str, Any]) -> "FileEntry":
+        return cls(
+            path=path, root=data["root"], size=int(data["size"]), mtime_ns=int(data["mtime_ns"]),
+            digest=str(data["digest"]), ids=tuple(data.get("ids", ())), duplicates=tuple(data.get("duplicates", ())),
+            skipped=tuple(Skipped(p, r, line) for p, r, line in data.get("skipped", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Every indexed file of a generation, by absolute path (the `path` stored with its articles)."""
+
+    files: Mapping[str, FileEntry] = field(default_factory=dict)
+
+    @property
+    def article_count(self) -> int:
+        return sum(len(e.ids) for e in self.files.values())
+
+    def skipped(self) -> list[Skipped]:
+        return [s for e in self.files.values() for s in e.skipped]
+
+    def save(self, directory: Path) -> None:
+        from .generations import write_atomic
+
+        data = {"version": VERSION, "files": {p: e.to_json() for p, e in sorted(self.files.items())}}
+        write_atomic(Path(directory) / MANIFEST, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+    @classmethod
+    def load(cls, directory: Path) -> "Manifest | None":
+        """The manifest of a generation, or None if it has none (or an unreadable one): rebuild then."""
+        try:
+            data = json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
+            if data.get("version") != VERSION:
+                return None
+            return cls({p: FileEntry.from_json(p, e) for p, e in data["files"].items()})
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+def file_digest(path: Path) -> str:
+    """BLAKE2b-128 of a file's bytes (OSError if it cannot be read)."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def stat_after_read(file: CorpusFile) -> int | None:
+    """The mtime to record for a file just read: None if it vanished, UNKNOWN_MTIME if it changed meanwhile."""
+    try:
+        stat = os.stat(file.path)
+    except OSError:
+        return None
+    if not Path(file.path).is_file():
+        return None
+    if stat.st_size != file.size or stat.st_mtime_ns != file.mtime_ns:
+        return UNKNOWN_MTIME
+    return file.mtime_ns
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What an update must do: files to (re-)read, entries to keep as they are, entries whose file is gone."""
+
+    read: tuple[CorpusFile, ...]
+    keep: tuple[FileEntry, ...]
+    gone: tuple[FileEntry, ...]
+
+
+def compare(manifest: Manifest, files: Iterable[CorpusFile]) -> Changes:
+    """Sort the corpus files into unchanged, changed/added, and removed relative to the manifest.
+
+    Size + mtime equal: unchanged without opening the file. Otherwise the content hash decides, so a
+    touched or copied-back file costs a read, not a re-index.
+    """
+    read: list[CorpusFile] = []
+    keep: list[FileEntry] = []
+    seen: set[str] = set()
+    for file in files:
+        key = file.key
+        seen.add(key)
+        entry = manifest.files.get(key)
+        if entry is None or entry.root != str(file.root):
+            read.append(file)
+            continue
+        if entry.size == file.size and entry.mtime_ns == file.mtime_ns:
+            keep.append(entry)
+            continue
+        try:
+            same = file_digest(file.path) == entry.digest
+        except OSError:
+            same = False  # re-read: that fails again, is reported, and its old articles go
+        if same:
+            keep.append(FileEntry(entry.path, entry.root, file.size, file.mtime_ns, entry.digest,
+                                  entry.ids, entry.skipped, entry.duplicates))
+        else:
+            read.append(file)
+    gone = tuple(e for p, e in manifest.files.items() if p not in seen)
+    return Changes(tuple(read), tuple(keep), gone)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Articles added, updated, removed and unchanged between two manifests."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+
+def count_changes(old: Manifest | None, new: Manifest) -> Counts:
+    """Per article id: new, gone, from a file whose content changed (updated), or untouched."""
+    def owners(manifest: Manifest) -> dict[str, tuple[str, str]]:
+        return {i: (e.path, e.digest) for e in manifest.files.values() for i in e.ids}
+
+    before = owners(old) if old else {}
+    after = owners(new)
+    added = sum(1 for i in after if i not in before)
+    removed = sum(1 for i in before if i not in after)
+    unchanged = sum(1 for i, source in after.items() if before.get(i) == source)
+    return Counts(added, len(after) - added - unchanged, removed, unchanged)

@@ -1,0 +1,123 @@
+"""Did you mean: replace query words the index lacks (or barely has) by a close, common index term.
+
+Engine-independent: an engine only answers `doc_frequency(term)` and `similar_terms(term, edits)`
+(see `indexer.engines.EngineIndex`); the choice of a correction is made here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Protocol
+
+from indexer.analysis import WORD_RE, analyze_word
+
+from .syntax import And, Node, Or, ParsedQuery, Term, edit_distance
+
+MAX_EDITS = 2
+RARE = 2  # a word in at most this many articles may be a typo of a much commoner one
+MIN_COMMON = 3  # a correction must be in at least this many articles ...
+RATIO = 20  # ... and in this many times more articles than the word typed
+LONG = 7  # words longer than this may carry two typos
+
+
+class TermIndex(Protocol):
+    def doc_frequency(self, term: str) -> int: ...
+    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]: ...
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The corrected query that was searched instead of the typed one."""
+
+    query: str  # the corrected query text, as shown
+    corrections: tuple[tuple[str, str], ...]  # (typed word, searched word)
+
+    @property
+    def message(self) -> str:
+        missing = ", ".join(f'"{typed}"' for typed, _ in self.corrections)
+        return f'Showing results for "{self.query}" (no results for {missing})'
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "corrections": [{"typed": t, "searched": s} for t, s in self.corrections],
+                "message": self.message}
+
+
+def correction(term: str, index: TermIndex) -> str | None:
+    """A common index term close to a missing or rare one: fewest edits first, then most articles.
+
+    Words with digits (codes, model numbers) and words under four letters are left alone. A missing
+    word may differ by one edit, or two if it has more than seven letters; a rare one by one edit.
+    """
+    if len(term) < 4 or any(ch.isdigit() for ch in term):
+        return None
+    frequency = index.doc_frequency(term)
+    if frequency > RARE:
+        return None
+    needed = max(MIN_COMMON, RATIO * frequency)
+    edits = MAX_EDITS if len(term) > LONG and frequency == 0 else 1
+    candidates = [
+        (distance, -count, other)
+        for other, count in index.similar_terms(term, edits)
+        if count >= needed and (distance := edit_distance(term, other, edits)) <= edits
+    ]
+    return min(candidates)[2] if candidates else None
+
+
+def corrected(parsed: ParsedQuery, index: TermIndex) -> tuple[ParsedQuery, dict[str, str]] | None:
+    """The query with its plain words corrected, and the term replacements; None if nothing changed."""
+    replacements: dict[str, str] = {}
+    for leaf in _plain_terms(parsed.root):
+        if leaf.term not in replacements and (better := correction(leaf.term, index)) is not None:
+            replacements[leaf.term] = better
+    if not replacements:
+        return None
+    return ParsedQuery(parsed.text, _replace(parsed.root, replacements), parsed.plain_words), replacements
+
+
+def suggestion(text: str, replacements: dict[str, str], texts: Iterable[str]) -> Suggestion:
+    """How to show a correction: the typed words replaced by a surface form of the searched terms,
+    taken from the found articles' `texts` when one analyses to the term (else the term itself)."""
+    surface = {term: _surface_form(term, texts) for term in replacements.values()}
+    corrections: list[tuple[str, str]] = []
+
+    def fix(match: Any) -> str:
+        word = match.group()
+        term = analyze_word(word)
+        if term in replacements:
+            shown = surface[replacements[term]]
+            if (word.lower(), shown) not in corrections:
+                corrections.append((word.lower(), shown))
+            return shown
+        return word
+
+    query = WORD_RE.sub(fix, text).lower()
+    return Suggestion(" ".join(query.split()), tuple(corrections))
+
+
+def _surface_form(term: str, texts: Iterable[str]) -> str:
+    for text in texts:
+        for word in WORD_RE.findall(text):
+            if analyze_word(word) == term:
+                return word.lower()
+    return term
+
+
+def _plain_terms(node: Node) -> Iterable[Term]:
+    """Plain positive words (not fuzzy, prefix or negated): the ones a typo check applies to."""
+    if isinstance(node, Term):
+        if not node.fuzzy and not node.prefix:
+            yield node
+    elif isinstance(node, (And, Or)):
+        for item in node.items:
+            yield from _plain_terms(item)
+
+
+def _replace(node: Node, replacements: dict[str, str]) -> Node:
+    if isinstance(node, Term):
+        if node.term in replacements and not node.fuzzy and not node.prefix:
+            return Term(replacements[node.term], node.field, boost=node.boost)
+        return node
+    if isinstance(node, And):
+        return And(tuple(_replace(i, replacements) for i in node.items), node.implicit)
+    if isinstance(node, Or):
+        return Or(tuple(_replace(i, replacements) for i in node.items))
+    return node  # phrases and negated words stay as typed

@@ -1,0 +1,53 @@
+"""Nightly update on the OpenSearch engine: applied in place, and pruning never drops the shared index."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("opensearchpy", reason="opensearch-py is not installed: pip install -e '.[opensearch]'")
+
+from cluster import BBC  # noqa: E402
+from opensearch_fixtures import cluster, os_config  # noqa: E402,F401,F811 (session fixtures)
+
+from indexer import build_index, rollback_index, update_index  # noqa: E402
+from indexer.config import Config  # noqa: E402
+from indexer.generations import IndexStore  # noqa: E402
+from query.searcher import Searcher  # noqa: E402
+
+
+def test_update_in_place_keeps_the_serving_index_through_pruning(os_config: Config, tmp_path: Path) -> None:
+    from opensearchpy import OpenSearch
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for source in sorted((BBC / "tech").glob("*.txt"))[:20]:
+        (corpus / source.name).write_bytes(source.read_bytes())
+    config = replace(os_config, index_dir=tmp_path / "index", opensearch_alias="nightly-update")
+    build_index([corpus], config=config)
+    first = IndexStore(config.index_dir).current()
+
+    (corpus / "001.txt").unlink()
+    (corpus / "900.txt").write_text("Zqcluster story\n\nA new article for the cluster.\n")
+    report = update_index([corpus], config=config, keep=1)  # keep 1: the first folder is pruned
+    assert (report.added, report.removed, report.indexed) == (1, 1, 20)
+    assert any("in place" in note for note in report.notes)
+
+    second = IndexStore(config.index_dir).current()
+    assert second.name != first.name and not first.path.exists()
+    assert second.meta["opensearch_index"] == first.meta["opensearch_index"]
+    client = OpenSearch(hosts=config.opensearch_url.split(","))  # type: ignore[union-attr]
+    assert client.indices.exists(index=first.meta["opensearch_index"])
+    assert set(client.indices.get_alias(name="nightly-update")) == {first.meta["opensearch_index"]}
+    with Searcher(config.index_dir, config) as searcher:
+        assert searcher.search("zqcluster").total == 1
+
+    (corpus / "900.txt").unlink()
+    build_index([corpus], config=config, mode="rebuild")  # a full rebuild: a new index, the alias moves
+    third = IndexStore(config.index_dir).current()
+    assert set(client.indices.get_alias(name="nightly-update")) == {third.meta["opensearch_index"]}
+    rollback_index(config.index_dir, config=config)  # the alias moves back with CURRENT
+    assert set(client.indices.get_alias(name="nightly-update")) == {first.meta["opensearch_index"]}
+    with Searcher(config.index_dir, config) as searcher:
+        assert searcher.search("zqcluster").total == 1
