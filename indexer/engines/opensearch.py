@@ -12,6 +12,7 @@ from which the project's own snippet code works, so the output matches the embed
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from .. import analysis
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing
 from ..models import Article
 from . import EngineHit, EnginePage, Filters
+
+PARTIAL_RETRIES = 5  # reads retried while some shards fail (a replica being promoted)
 
 TARGET_FILE = "opensearch.json"
 LIST_SEPARATOR = "\n"  # paragraphs are joined like the whoosh engine does, so positions agree
@@ -324,6 +327,18 @@ class OpenSearchIndex:
         self._name = target.index
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        """A complete read: retried while shards fail (a node just died and its replicas are taking
+        over), so a search never returns partial results as if they were whole."""
+        for attempt in range(PARTIAL_RETRIES):
+            response = self._call_once(method, **kwargs)
+            failed = int(response.get("_shards", {}).get("failed", 0) or 0)
+            if not failed:
+                return response
+            time.sleep(0.2 * (attempt + 1))
+        total = response.get("_shards", {}).get("total", "?")
+        raise EngineUnavailable(f"OpenSearch at {self._target.url}: {failed} of {total} shards failed to answer; check the nodes")
+
+    def _call_once(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """A read on the concrete index, falling back once to the alias if the index is gone."""
         try:
             with _errors(self._target.url, self._name):
