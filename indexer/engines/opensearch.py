@@ -359,6 +359,29 @@ class OpenSearchIndex:
         buckets = self._call("search", body=body)["aggregations"]["df"]["buckets"]
         return max(int(b["doc_count"]) for b in buckets.values())
 
+    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
+        """Index terms within `max_edits` edits of `term` (first letter kept), for did-you-mean.
+
+        The term suggester walks the field's term dictionary on the cluster; like the whoosh engine,
+        the body is asked first and the other fields only if it has no close term.
+        """
+        edits = max(1, min(max_edits, 2))
+        for field in ("body", *(f for f in SEARCH_FIELDS if f != "body")):
+            body = {"size": 0, "suggest": {"near": {"text": term, "term": {
+                "field": field, "suggest_mode": "always", "max_edits": edits, "prefix_length": 1,
+                "min_word_length": 1, "size": 20, "string_distance": "levenshtein"}}}}
+            entries = self._call("search", body=body).get("suggest", {}).get("near", [])
+            found = sorted({o["text"] for e in entries for o in e.get("options", []) if o["text"] != term})
+            if found:
+                return [(t, self.doc_frequency(t)) for t in found]
+        return []
+
+    def article(self, article_id: str) -> Article | None:
+        """One stored article by id (for --like)."""
+        body = {"query": {"ids": {"values": [article_id]}}, "size": 1, "_source": ["article"]}
+        hits = self._call("search", body=body)["hits"]["hits"]
+        return from_source(hits[0]["_source"]) if hits else None
+
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False) -> EnginePage:
         allow, deny = _filter_clauses(filters) if filters else ([], [])
