@@ -12,6 +12,7 @@ from which the project's own snippet code works, so the output matches the embed
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from .. import analysis
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing
 from ..models import Article
 from . import EngineHit, EnginePage, Filters
+
+PARTIAL_RETRIES = 5  # reads retried while some shards fail (a replica being promoted)
 
 TARGET_FILE = "opensearch.json"
 LIST_SEPARATOR = "\n"  # paragraphs are joined like the whoosh engine does, so positions agree
@@ -324,6 +327,18 @@ class OpenSearchIndex:
         self._name = target.index
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        """A complete read: retried while shards fail (a node just died and its replicas are taking
+        over), so a search never returns partial results as if they were whole."""
+        for attempt in range(PARTIAL_RETRIES):
+            response = self._call_once(method, **kwargs)
+            failed = int(response.get("_shards", {}).get("failed", 0) or 0)
+            if not failed:
+                return response
+            time.sleep(0.2 * (attempt + 1))
+        total = response.get("_shards", {}).get("total", "?")
+        raise EngineUnavailable(f"OpenSearch at {self._target.url}: {failed} of {total} shards failed to answer; check the nodes")
+
+    def _call_once(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """A read on the concrete index, falling back once to the alias if the index is gone."""
         try:
             with _errors(self._target.url, self._name):
@@ -343,6 +358,29 @@ class OpenSearchIndex:
         body = {"size": 0, "aggs": {"df": {"filters": {"filters": {f: {"term": {f: term}} for f in SEARCH_FIELDS}}}}}
         buckets = self._call("search", body=body)["aggregations"]["df"]["buckets"]
         return max(int(b["doc_count"]) for b in buckets.values())
+
+    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
+        """Index terms within `max_edits` edits of `term` (first letter kept), for did-you-mean.
+
+        The term suggester walks the field's term dictionary on the cluster; like the whoosh engine,
+        the body is asked first and the other fields only if it has no close term.
+        """
+        edits = max(1, min(max_edits, 2))
+        for field in ("body", *(f for f in SEARCH_FIELDS if f != "body")):
+            body = {"size": 0, "suggest": {"near": {"text": term, "term": {
+                "field": field, "suggest_mode": "always", "max_edits": edits, "prefix_length": 1,
+                "min_word_length": 1, "size": 20, "string_distance": "levenshtein"}}}}
+            entries = self._call("search", body=body).get("suggest", {}).get("near", [])
+            found = sorted({o["text"] for e in entries for o in e.get("options", []) if o["text"] != term})
+            if found:
+                return [(t, self.doc_frequency(t)) for t in found]
+        return []
+
+    def article(self, article_id: str) -> Article | None:
+        """One stored article by id (for --like)."""
+        body = {"query": {"ids": {"values": [article_id]}}, "size": 1, "_source": ["article"]}
+        hits = self._call("search", body=body)["hits"]["hits"]
+        return from_source(hits[0]["_source"]) if hits else None
 
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False) -> EnginePage:

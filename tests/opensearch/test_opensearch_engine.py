@@ -63,6 +63,17 @@ def test_known_items_agree_with_the_whoosh_engine(os_index: Path, bbc_index: Pat
     assert sum(os_rr) / n >= 0.8
 
 
+def test_did_you_mean_and_like_match_the_whoosh_engine(os_index: Path, bbc_index: Path) -> None:
+    with Searcher(os_index, Config(index_dir=os_index)) as opensearch, Searcher(bbc_index, Config(index_dir=bbc_index)) as whoosh:
+        for query in ("Christina Agulera wedding", "Xbox powr cable fire"):
+            os_results, wh_results = opensearch.search(query), whoosh.search(query)
+            assert os_results.suggestion is not None and wh_results.suggestion is not None
+            assert os_results.suggestion.query == wh_results.suggestion.query
+            assert os_results.hits[0].id == wh_results.hits[0].id
+        like = opensearch.search(like="entertainment/260.txt", limit=5)
+        assert like.hits and "entertainment/260.txt" not in {h.id for h in like.hits}
+
+
 def test_json_output_and_snippets_match_the_whoosh_engine(os_index: Path, bbc_index: Path) -> None:
     runner = CliRunner()
     outputs = []
