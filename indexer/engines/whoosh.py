@@ -263,8 +263,14 @@ def _field_lengths(leaf: Any, field: str, count: int) -> np.ndarray:
     perdoc = getattr(leaf, "_perdoc", None)
     try:
         column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)  # type: ignore[union-attr]
-        if column is not None:
-            return _BYTE_TO_LENGTH[np.fromiter(column, dtype=np.int64, count=count)]
+        if column is None:  # no document has the field (no column written): every length is 0
+            return np.zeros(count)
+        if getattr(column, "_fixedlen", 0) == 1:  # read the one-byte codes at once, not doc by doc
+            codes = np.zeros(count, dtype=np.int64)
+            stored = min(column._count, count)
+            codes[:stored] = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
+            return _BYTE_TO_LENGTH[codes]
+        return _BYTE_TO_LENGTH[np.fromiter(column, dtype=np.int64, count=count)]
     except (AttributeError, TypeError, ValueError):
         pass
     return np.array([leaf.doc_field_length(d, field) for d in range(count)], dtype=np.float64)
