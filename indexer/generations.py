@@ -139,14 +139,7 @@ class IndexStore:
         so changing the clone can never change `source`.
         """
         target = self.new_generation()
-        for item in sorted(source.iterdir()):
-            if item.name in NOT_CLONED or item.name.endswith("LOCK") or not item.is_file():
-                continue
-            try:
-                os.link(item, target / item.name)
-            except OSError:
-                shutil.copyfile(item, target / item.name)
-            checkpoint("clone-file")
+        _link_tree(source, target, NOT_CLONED)
         return target
 
     def sync(self, path: Path) -> None:
@@ -253,3 +246,22 @@ class IndexStore:
         if path.name == self.current_name():
             raise ValueError(f"refusing to remove the serving generation {path}")
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _link_tree(source: Path, target: Path, skip: frozenset[str] | set[str] | tuple[str, ...] = ()) -> None:
+    """Hard-link (else copy) the files of `source` into `target`, sub-folders too (tantivy keeps its
+    index in one); `skip` names top-level files that belong to the generation, not to the engine."""
+    for item in sorted(source.iterdir()):
+        if item.name in skip or item.name.upper().endswith("LOCK"):
+            continue
+        if item.is_dir() and not item.is_symlink():
+            (target / item.name).mkdir()
+            _link_tree(item, target / item.name)
+            continue
+        if not item.is_file():
+            continue
+        try:
+            os.link(item, target / item.name)
+        except OSError:
+            shutil.copyfile(item, target / item.name)
+        checkpoint("clone-file")

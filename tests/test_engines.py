@@ -166,3 +166,21 @@ def test_parallel_parsing_gives_the_same_items_in_the_same_order(monkeypatch: py
 def _size_first(file: object) -> int:
     """A `before` hook for the parallel test (module level: workers get it pickled)."""
     return file.size  # type: ignore[attr-defined]
+
+
+def test_update_command_adds_a_new_file_and_leaves_the_old_generation_alone(tmp_path: Path, engine: str) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "ix"
+    corpus.mkdir()
+    (corpus / "founding-article.txt").write_bytes((BUNDLED_CORPUS / "founding-article.txt").read_bytes())
+    assert CliRunner().invoke(index_main, ["build", str(corpus), "--index", str(index_dir), "--engine", engine, "-q"]).exit_code == 0
+    before = IndexStore(index_dir).current()
+    (corpus / "zebra.txt").write_text("Zebras cross the Jalalabad road\n\nA herd of zebras was seen.", encoding="utf-8")
+    result = CliRunner().invoke(index_main, ["update", str(corpus), "--index", str(index_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    assert IndexStore(index_dir).current().engine == engine
+    assert [h.id for h in search("zebras", index=index_dir).hits] == ["zebra.txt"]
+    old = get_engine(engine).open(before.path)
+    try:
+        assert old.search(parse("zebras").root, Config().weights, 10).total == 0 and old.doc_count() == 1
+    finally:
+        old.close()
