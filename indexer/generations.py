@@ -110,7 +110,10 @@ class IndexStore:
     def new_generation(self) -> Path:
         """A fresh, empty folder for a generation being built (not serving until published)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        # Names are never reused, even for builds within one second: a reader that cached a name must
+        # not mistake a later generation for the one it opened (nanoseconds + pid + attempt).
+        now = time.time_ns()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now / 1e9)) + f".{now % 1_000_000_000:09d}"
         for attempt in range(1000):
             path = self.root / f"{PREFIX}{stamp}-{os.getpid()}-{attempt}"
             try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -31,7 +31,6 @@ from . import EngineHit, EnginePage, Filters
 PARTIAL_RETRIES = 5  # reads retried while some shards fail (a replica being promoted)
 
 TARGET_FILE = "opensearch.json"
-LIST_SEPARATOR = "\n"  # paragraphs are joined like the whoosh engine does, so positions agree
 MAX_EXPANSIONS = 200  # prefix and fuzzy terms expand to at most this many index terms (as whoosh)
 BULK_DOCS = 500  # documents per bulk request
 BULK_BYTES = 10 * 1024 * 1024  # and at most this many bytes
@@ -159,7 +158,8 @@ def _keywords(values: Any) -> list[str]:
 
 
 def to_document(article: Article) -> dict[str, Any]:
-    stored = {k: v for k, v in asdict(article).items() if v not in (None, "", ())}
+    stored = {f.name: getattr(article, f.name) for f in fields(Article)}  # not an AnalysedArticle's terms
+    stored = {k: v for k, v in stored.items() if v not in (None, "", ())}
     document: dict[str, Any] = {
         "article": stored,
         "path": article.path,
@@ -168,8 +168,9 @@ def to_document(article: Article) -> dict[str, Any]:
     }
     if article.date:
         document["date"] = article.date
+    terms = analysis.article_terms(article)  # analysed already when parsed in parallel
     for name in SEARCH_FIELDS:
-        document[name] = " ".join(analysis.terms(LIST_SEPARATOR.join(article.section_text(name))))
+        document[name] = terms[name]
     return document
 
 
