@@ -94,7 +94,7 @@ def test_damaged_serving_generation_falls_back_to_the_previous(index_copy: Path,
     (warning,) = result.stderr.splitlines()
     assert warning.startswith("search: warning: ") and ("damaged" in warning or "missing" in warning)
     assert f"answering from the previous generation {older}" in warning
-    assert f"rebuild with: search-index rebuild {CORPUS} --index {index_copy}" in warning
+    assert f"rebuild with: search-index rebuild {CORPUS.resolve()} --index {index_copy}" in warning  # folders as recorded: resolved
     with Searcher(index_copy) as searcher:
         assert searcher.search("broadband").generation == older
 
