@@ -8,8 +8,8 @@ import click
 
 from indexer.config import load_config
 from indexer.errors import ArticleSearchError, QueryError
+from indexer.models import SECTIONS as SEARCH_FIELDS
 
-SEARCH_FIELDS = ("headline", "bullets", "body", "captions")
 EXIT_HITS, EXIT_NO_HITS, EXIT_ERROR = 0, 1, 2
 
 

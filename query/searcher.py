@@ -200,13 +200,13 @@ def _check_options(limit: int, context: int, snippet_count: int, field: str | No
 
 
 def _hit(found: EngineHit, rank: int, matches: Callable[[str], bool], snippet_count: int, context: int) -> Hit:
-    """An engine hit as the query layer shows it: highlights, snippets (none asked: none cut)."""
+    """An engine hit as the query layer shows it: highlights and snippets."""
     article = found.article
     return Hit(
         id=article.id, path=article.path, line=article.line, headline=article.headline,
         headline_highlights=mark(article.headline, matches)[1], score=found.score, date=article.date,
         source=article.source, categories=article.categories,
-        snippets=make_snippets(article, matches, snippet_count, context) if snippet_count else (),
+        snippets=make_snippets(article, matches, snippet_count, context),
         rank=rank, explanation=found.explanation,
     )
 

@@ -89,6 +89,8 @@ def make_snippets(article: Article, matches: TermMatcher, count: int = 3, contex
 
     With no sentence matching (a headline-only match), the article's lead sentence is shown.
     """
+    if count <= 0:
+        return ()
     matches = lru_cache(maxsize=None)(matches)  # an article repeats its words: ask once per word
     sections = {name: _sentences(article.section_text(name), matches) for name in SNIPPET_SECTIONS}
     candidates = sorted(

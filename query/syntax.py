@@ -14,8 +14,9 @@ from typing import Callable, Iterator, Union
 
 from indexer.analysis import WORD_RE, analyze_word, fold, normalize, terms
 from indexer.errors import QueryError
+from indexer.models import SECTIONS
 
-SEARCH_FIELDS: tuple[str, ...] = ("headline", "bullets", "body", "captions")
+SEARCH_FIELDS: tuple[str, ...] = SECTIONS
 FIELD_ALIASES = {"title": "headline", "highlights": "bullets", "caption": "captions", "text": "body"}
 MAX_QUERY_CHARS = 2000
 MAX_FUZZY_EDITS = 2

@@ -22,6 +22,9 @@ from ..models import Article
 if TYPE_CHECKING:
     from ..config import Config
 
+#: Prefix and fuzzy words expand to at most this many index terms, on every engine.
+MAX_EXPANSIONS = 200
+
 ENGINES: dict[str, str] = {
     "whoosh": "indexer.engines.whoosh",
     "tantivy": "indexer.engines.tantivy",

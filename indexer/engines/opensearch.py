@@ -26,12 +26,11 @@ from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 from .. import analysis
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing
 from ..models import Article
-from . import EngineHit, EnginePage, Filters
+from . import MAX_EXPANSIONS, EngineHit, EnginePage, Filters
 
 PARTIAL_RETRIES = 5  # reads retried while some shards fail (a replica being promoted)
 
 TARGET_FILE = "opensearch.json"
-MAX_EXPANSIONS = 200  # prefix and fuzzy terms expand to at most this many index terms (as whoosh)
 BULK_DOCS = 500  # documents per bulk request
 BULK_BYTES = 10 * 1024 * 1024  # and at most this many bytes
 BULK_RETRIES = 5  # a batch the cluster rejects (429: queue full) is retried with backoff

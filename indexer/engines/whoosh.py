@@ -20,10 +20,9 @@ from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
 from ..parallel import default_workers
-from . import Contribution, EngineHit, EnginePage, Filters, bm25f
+from . import MAX_EXPANSIONS, Contribution, EngineHit, EnginePage, Filters, bm25f
 
 LIST_SEPARATOR = "\n"
-MAX_EXPANSIONS = 200  # prefix and fuzzy terms expand to at most this many index terms
 
 
 class AnalysedTermsTokenizer(Tokenizer):
