@@ -90,6 +90,28 @@ def any_term_matches(text: str, predicate: Callable[[str], bool]) -> bool:
     return any(map(predicate, set(filter(None, map(analyze_word, WORD_RE.findall(text))))))
 
 
+def search_key(text: str) -> str:
+    """Text folded for a quick substring test with `term_key`: lower-case, accents and every other
+    non-ASCII character dropped, apostrophes removed (C-speed string methods, no word analysis)."""
+    text = text.lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return text.replace("'", "")
+
+
+def term_key(term: str) -> str | None:
+    """A string that `search_key(text)` contains whenever a word of `text` analyses to `term`; None
+    when there is no such guarantee (terms with non-ASCII letters).
+
+    Snowball English keeps a word's letters as its stem, except the last (company -> compani,
+    rising -> rise) and, for dying/lying/tying/vying -> die/lie/tie/vie, the last two; checked on
+    every word of the 48k-article benchmark corpus (200,000 distinct words).
+    """
+    if not term.isascii():
+        return None
+    return term[:-2] if term.endswith("ie") else term[:-1]
+
+
 def section_terms(article: Article) -> dict[str, str]:
     """Each searchable section of an article as space-joined analysed terms.
 

@@ -5,7 +5,6 @@ Deep code never reads the environment: it receives a `Config`.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -78,6 +77,8 @@ def load_config(env: Mapping[str, str] | None = None, config_file: Path | None =
     path = config_file or Path(env.get("ARTICLE_SEARCH_CONFIG", "search.toml"))
     values: dict[str, Any] = {}
     if path.is_file():
+        import tomllib  # only when there is a config file: keeps `search` start-up short
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -27,10 +27,10 @@ from typing import Any, Callable
 
 from .errors import ArticleSearchError, IndexDamaged, IndexMissing
 from .faults import checkpoint
-from .manifest import MANIFEST
 
 POINTER = "CURRENT"
 META = "meta.json"
+MANIFEST = "manifest.json"  # written by indexer.manifest; named here so readers need not import it
 PREFIX = "gen-"
 LAST_RUN = "LAST_RUN.json"
 DEFAULT_KEEP = 2  # generations kept: the serving one and the one before it (for rollback)

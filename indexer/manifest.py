@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .generations import MANIFEST
 from .models import Skipped
 from .readers import CorpusFile
 
-MANIFEST = "manifest.json"
 VERSION = 1
 UNKNOWN_MTIME = -1  # the file changed while it was read: re-check it next time
 

@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from indexer.config import Config, load_config
 from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, supports
 from indexer.errors import IndexDamaged, IndexMissing, QueryError
 from indexer.generations import IndexStore
 
-from .like import like_query
 from .models import Hit, SearchResults
 from .recovery import OpenIndex, open_generation
 from .snippets import mark, make_snippets
 from .suggest import Suggestion, corrected, suggestion
-from .syntax import SEARCH_FIELDS, ParsedQuery, parse, restrict, term_matcher
+from .syntax import SEARCH_FIELDS, ParsedQuery, TermMatcher, parse, restrict
 
 if TYPE_CHECKING:
     from indexer.build import Progress
@@ -151,7 +149,7 @@ class Searcher:
                 found = suggestion(parsed.text, fixed[1], texts)
         if found is None:
             page, searched, fallback = run(parsed)
-        matches = term_matcher(searched.root)
+        matches = TermMatcher(searched.root)
         hits = tuple(_hit(h, rank, matches, snippet_count, context) for rank, h in enumerate(page.hits, start=1))
         return SearchResults(parsed.text, page.total, fallback, hits, self._answering or "", parsed.plain_words, found)
 
@@ -162,6 +160,8 @@ class Searcher:
         article = self._index.article(article_id)
         if article is None:
             raise QueryError(f"no article with id {article_id!r} in the index")
+        from .like import like_query  # only --like needs it: keeps `search` start-up short
+
         root = like_query(article, self.config.weights, self._index)
         if root is None:
             raise QueryError(f"article {article_id!r} has no words to look for")
@@ -199,7 +199,7 @@ def _check_options(limit: int, context: int, snippet_count: int, field: str | No
         raise QueryError(f"unknown sort {sort!r}; choose one of: {', '.join(SORTS)}")
 
 
-def _hit(found: EngineHit, rank: int, matches: Callable[[str], bool], snippet_count: int, context: int) -> Hit:
+def _hit(found: EngineHit, rank: int, matches: TermMatcher, snippet_count: int, context: int) -> Hit:
     """An engine hit as the query layer shows it: highlights and snippets."""
     article = found.article
     return Hit(
@@ -228,6 +228,8 @@ def _date(value: str | None, name: str) -> str | None:
     """YYYY, YYYY-MM or YYYY-MM-DD, checked; the ISO prefix compares with article dates as text."""
     if value is None:
         return None
+    from datetime import datetime  # only date filters need it
+
     value = value.strip()
     for pattern, length in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
         try:

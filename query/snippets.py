@@ -14,12 +14,11 @@ from indexer.analysis import any_term_matches, tokens
 from indexer.models import Article
 
 from .models import Snippet, Span
+from .syntax import TermMatcher
 
 SNIPPET_SECTIONS: tuple[str, ...] = ("bullets", "body", "captions")
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by space and a likely start.
 _SENTENCE_END_RE = re.compile(r"""(?<=[.!?…])['"’”)\]]*\s+(?=["'‘“(\[]?[A-Z0-9])""")
-
-TermMatcher = Callable[[str], bool]
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def split_sentences(paragraph: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def mark(text: str, matches: TermMatcher) -> tuple[frozenset[str], tuple[Span, ...]]:
+def mark(text: str, matches: Callable[[str], bool]) -> tuple[frozenset[str], tuple[Span, ...]]:
     """Distinct matched terms and the character spans of matching words in a text."""
     matched: set[str] = set()
     spans: list[Span] = []
@@ -57,7 +56,7 @@ def mark(text: str, matches: TermMatcher) -> tuple[frozenset[str], tuple[Span, .
     return frozenset(matched), tuple(spans)
 
 
-def _sentences(paragraphs: tuple[str, ...], matches: TermMatcher) -> list[_Sentence]:
+def _sentences(paragraphs: tuple[str, ...], matcher: TermMatcher, matches: Callable[[str], bool]) -> list[_Sentence]:
     """The marked sentences of a section, up to SCAN_CHARS of text (a huge article stays fast)."""
     found = []
     scanned = 0
@@ -66,9 +65,11 @@ def _sentences(paragraphs: tuple[str, ...], matches: TermMatcher) -> list[_Sente
             break
         paragraph = paragraph[:SCAN_CHARS - scanned]
         scanned += len(paragraph)
-        marked = any_term_matches(paragraph, matches)  # most paragraphs match nothing: skip marking them
+        # most paragraphs match nothing: a substring test, then a cheap analysis, before marking
+        marked = matcher.may_match(paragraph) and any_term_matches(paragraph, matches)
         for text in split_sentences(paragraph):
-            matched, hits = mark(text, matches) if marked and any_term_matches(text, matches) else (frozenset(), ())
+            hit = marked and matcher.may_match(text) and any_term_matches(text, matches)
+            matched, hits = mark(text, matches) if hit else (frozenset(), ())
             found.append(_Sentence(text, matched, hits, number))
     return found
 
@@ -84,15 +85,15 @@ def _join(section: str, sentences: list[_Sentence], matched: int) -> Snippet:
     return Snippet(section, " ".join(text_parts), tuple(highlights), matched)
 
 
-def make_snippets(article: Article, matches: TermMatcher, count: int = 3, context: int = 1) -> tuple[Snippet, ...]:
+def make_snippets(article: Article, matcher: TermMatcher, count: int = 3, context: int = 1) -> tuple[Snippet, ...]:
     """Up to `count` snippets, best first; no sentence appears twice.
 
     With no sentence matching (a headline-only match), the article's lead sentence is shown.
     """
     if count <= 0:
         return ()
-    matches = lru_cache(maxsize=None)(matches)  # an article repeats its words: ask once per word
-    sections = {name: _sentences(article.section_text(name), matches) for name in SNIPPET_SECTIONS}
+    matches = lru_cache(maxsize=None)(matcher)  # an article repeats its words: ask once per word
+    sections = {name: _sentences(article.section_text(name), matcher, matches) for name in SNIPPET_SECTIONS}
     candidates = sorted(
         ((len(s.matched), len(s.hits), order, name, index)
          for order, name in enumerate(SNIPPET_SECTIONS)

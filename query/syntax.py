@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator, Union
 
-from indexer.analysis import WORD_RE, analyze_word, fold, normalize, terms
+from indexer.analysis import WORD_RE, analyze_word, fold, normalize, search_key, term_key, terms
 from indexer.errors import QueryError
 from indexer.models import SECTIONS
 
@@ -317,29 +317,40 @@ def positive_leaves(node: Node) -> Iterator[Term | Phrase]:
             yield from positive_leaves(item)
 
 
-def term_matcher(node: Node) -> Callable[[str], bool]:
-    """A predicate telling whether an index term matches the query (for highlighting)."""
-    exact: set[str] = set()
-    prefixes: list[str] = []
-    fuzzy: list[tuple[str, int]] = []
-    for leaf in positive_leaves(node):
-        if isinstance(leaf, Phrase):
-            exact.update(leaf.terms)
-        elif leaf.prefix:
-            prefixes.append(leaf.term)
-        elif leaf.fuzzy:
-            fuzzy.append((leaf.term, leaf.fuzzy))
-        else:
-            exact.add(leaf.term)
+class TermMatcher:
+    """Tells whether an index term matches the query (for highlighting), and, without analysing
+    it, whether a text can contain a matching word at all (most paragraphs of a hit cannot)."""
 
-    def matches(term: str) -> bool:
+    def __init__(self, node: Node) -> None:
+        self.exact: set[str] = set()
+        self.prefixes: list[str] = []
+        self.fuzzy: list[tuple[str, int]] = []
+        for leaf in positive_leaves(node):
+            if isinstance(leaf, Phrase):
+                self.exact.update(leaf.terms)
+            elif leaf.prefix:
+                self.prefixes.append(leaf.term)
+            elif leaf.fuzzy:
+                self.fuzzy.append((leaf.term, leaf.fuzzy))
+            else:
+                self.exact.add(leaf.term)
+        # a prefix's key is a prefix of the key of every term it expands to, so it serves for them all
+        keys = {term_key(t) for t in (*self.exact, *self.prefixes)}
+        self.keys: frozenset[str] | None = None if self.fuzzy or None in keys else frozenset(keys)  # type: ignore[arg-type]
+
+    def __call__(self, term: str) -> bool:
         return (
-            term in exact
-            or any(term.startswith(p) for p in prefixes)
-            or any(edit_distance(term, f, limit) <= limit for f, limit in fuzzy)
+            term in self.exact
+            or any(term.startswith(p) for p in self.prefixes)
+            or any(edit_distance(term, f, limit) <= limit for f, limit in self.fuzzy)
         )
 
-    return matches
+    def may_match(self, text: str) -> bool:
+        """False only if no word of `text` matches (a substring test on the folded text)."""
+        if self.keys is None:
+            return True
+        folded = search_key(text)
+        return any(key in folded for key in self.keys)
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
