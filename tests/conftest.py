@@ -27,14 +27,13 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
 
 
 ENGINES = ("whoosh", "tantivy")
-ENGINE_PARAMETRIZED = {"test_search.py", "test_engines.py"}
+ENGINE_PARAMETRIZED = {"test_search.py", "test_engines.py", "test_relevance.py"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests of these modules that use an engine's index (`engine`, `bbc_index`) run once per embedded engine.
 
-    Elsewhere `bbc_index` is the whoosh index: the OpenSearch tests compare their cluster with it, and
-    the relevance tests cover whoosh-only features (--explain, did-you-mean, --like).
+    Elsewhere `bbc_index` is the whoosh index: the OpenSearch tests compare their cluster with it.
     """
     if "engine" in metafunc.fixturenames and metafunc.definition.path.name in ENGINE_PARAMETRIZED:
         metafunc.parametrize("engine", ENGINES, indirect=True, scope="session")

@@ -1,4 +1,4 @@
-"""Ranking on real corpora: BM25F field weighting, did-you-mean, --explain and --like (BBC index)."""
+"""Ranking on real corpora: field weighting, did-you-mean, --explain and --like (BBC index, each embedded engine)."""
 from __future__ import annotations
 
 import json
@@ -24,12 +24,18 @@ def searcher(bbc_index: Path) -> Searcher:
         yield handle
 
 
-def test_known_items_rank_near_the_top(searcher: Searcher) -> None:
+# MRR@10 each engine must keep on the dev known items (bench/relevance.py prints it beside a baseline):
+# the issue's target for the default engine; tantivy scores BM25 per field and adds the fields up
+# (no BM25F), measured 0.873.
+KNOWN_ITEMS_MRR = {"whoosh": 0.9, "tantivy": 0.85}
+
+
+def test_known_items_rank_near_the_top(searcher: Searcher, engine: str) -> None:
     ranks = []
     for query, targets in read_known_items():
         ids = [hit.id for hit in searcher.search(query, snippets=0).hits]
         ranks.append(next((1 / rank for rank, i in enumerate(ids, 1) if i in targets), 0.0))
-    assert sum(ranks) / len(ranks) >= 0.9  # MRR@10 (bench/relevance.py prints it beside a baseline)
+    assert sum(ranks) / len(ranks) >= KNOWN_ITEMS_MRR[engine]
 
 
 @pytest.mark.parametrize("query", sorted(TYPO_QUERIES))

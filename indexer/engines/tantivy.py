@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import tantivy
 
-from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
+from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, edit_distance
 
 from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
-from . import EngineHit, EnginePage, Filters
+from . import Contribution, EngineHit, EnginePage, Filters
 
 HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
 _RAW = "raw"
@@ -132,11 +132,25 @@ class _Translator:
             return tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, self.query(node.item))]
             )
-        fields = [node.field] if node.field else [f for f in SEARCH_FIELDS if self.weights.get(f, 0) > 0]
-        leaves = [self.leaf(node, f, self.weights.get(f, 1.0) or 1.0) for f in fields]
+        leaves = [query for _, query in self.field_queries(node)]
         if len(leaves) == 1:
             return leaves[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in leaves])
+
+    def field_queries(self, node: Term | Phrase) -> list[tuple[str, tantivy.Query]]:
+        """A word or phrase as one weighted query per field it is searched in."""
+        fields = [node.field] if node.field else [f for f in SEARCH_FIELDS if self.weights.get(f, 0) > 0]
+        return [(f, self.leaf(node, f, self.weights.get(f, 1.0) or 1.0)) for f in fields]
+
+    def scored_parts(self, node: Node) -> Iterator[tuple[str, str, tantivy.Query]]:
+        """(field, label, query) of every scoring leaf of the tree, as `query` adds them up: a
+        boolean query sums its matching clauses, NOT clauses and filters add nothing."""
+        if isinstance(node, (And, Or)):
+            for item in node.items:
+                yield from self.scored_parts(item)
+        elif isinstance(node, (Term, Phrase)):
+            for field, query in self.field_queries(node):
+                yield field, _label(node), query
 
     def leaf(self, node: Term | Phrase, field: str, boost: float) -> tantivy.Query:
         if isinstance(node, Phrase):
@@ -166,6 +180,13 @@ class _Translator:
         return clauses
 
 
+def _label(node: Term | Phrase) -> str:
+    """How --explain names a query word: its term, prefix* or fuzzy~, or the "quoted phrase"."""
+    if isinstance(node, Phrase):
+        return '"' + " ".join(node.terms) + '"'
+    return node.term + ("*" if node.prefix else "~" if node.fuzzy else "")
+
+
 def _regex_escape(text: str) -> str:
     """Escape for tantivy's (Rust) regex syntax: every non-word character gets a backslash."""
     return re.sub(r"([^\w])", r"\\\1", text)
@@ -188,8 +209,37 @@ class TantivyIndex:
     def doc_frequency(self, term: str) -> int:
         return sum(self._searcher.doc_freq(f, term) for f in SEARCH_FIELDS)
 
+    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
+        """Index terms within `max_edits` edits of `term` (first letter kept), with doc frequencies.
+
+        Walks the body's terms with the same first letter (tantivy's term dictionary, ~10-20 ms),
+        the other fields only if the body has no close term. Cheap tests in C (length, letters
+        gained or lost) leave few words for the edit distance in Python.
+        """
+        letters = set(term)
+        found: set[str] = set()
+        try:
+            for field in ("body", *(f for f in SEARCH_FIELDS if f != "body")):
+                found.update(
+                    other for other, _ in self._searcher.terms_with_prefix(field, term[:1])
+                    if abs(len(other) - len(term)) <= max_edits and len(letters ^ set(other)) <= 2 * max_edits
+                    and other != term and edit_distance(term, other, max_edits) <= max_edits
+                )
+                if found:
+                    break
+        except (ValueError, OSError) as exc:
+            raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None
+        return [(t, self.doc_frequency(t)) for t in sorted(found)]
+
+    def article(self, article_id: str) -> Article | None:
+        try:
+            result = self._searcher.search(tantivy.Query.term_query(self._schema, "id", article_id), 1)
+            return from_json(self._searcher.doc(result.hits[0][1]).get_first("article")) if result.hits else None
+        except (ValueError, OSError, KeyError, TypeError) as exc:
+            raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None
+
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
-               sort_by_date: bool = False) -> EnginePage:
+               sort_by_date: bool = False, explain: bool = False) -> EnginePage:
         translator = _Translator(self._schema, weights)
         query = translator.query(root)
         if filters:
@@ -202,12 +252,25 @@ class TantivyIndex:
         try:
             result = self._searcher.search(query, **options)
             hits = tuple(
-                EngineHit(from_json(self._searcher.doc(address).get_first("article")), 0.0 if sort_by_date else float(score))
+                EngineHit(from_json(self._searcher.doc(address).get_first("article")), 0.0 if sort_by_date else float(score),
+                          self._explain(translator, root, address) if explain else ())
                 for score, address in result.hits
             )
         except (ValueError, OSError, KeyError, TypeError) as exc:
             raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None
         return EnginePage(result.count or 0, hits)
+
+    def _explain(self, translator: _Translator, root: Node, address: tantivy.DocAddress) -> tuple[Contribution, ...]:
+        """What each word added in each field: tantivy explains each weighted part for this document
+        (a part that does not match it raises); the parts add up to the hit's score."""
+        totals: dict[tuple[str, str], float] = {}
+        for field, label, query in translator.scored_parts(root):
+            try:
+                value = json.loads(query.explain(self._searcher, address).to_json())["value"]
+            except ValueError:  # "Document ... does not match"
+                continue
+            totals[field, label] = totals.get((field, label), 0.0) + float(value)
+        return tuple(Contribution(field, label, score) for (field, label), score in totals.items() if score > 0)
 
     def close(self) -> None:
         self._searcher = None  # type: ignore[assignment]
