@@ -17,6 +17,7 @@ RARE = 2  # a word in at most this many articles may be a typo of a much commone
 MIN_COMMON = 3  # a correction must be in at least this many articles ...
 RATIO = 20  # ... and in this many times more articles than the word typed
 LONG = 7  # words longer than this may carry two typos
+EDIT_COST = 100  # a correction one edit further away must be in this many times more articles
 
 
 class TermIndex(Protocol):
@@ -42,7 +43,9 @@ class Suggestion:
 
 
 def correction(term: str, index: TermIndex) -> str | None:
-    """A common index term close to a missing or rare one: fewest edits first, then most articles.
+    """A common index term close to a missing or rare one: the most articles, each edit dividing
+    the count by EDIT_COST (so "coronavir" becomes "coronavirus", 8,005 articles at two edits,
+    rather than the misspelling "coronaviur", 5 articles at one).
 
     Words with digits (codes, model numbers) and words under four letters are left alone. A missing
     word may differ by one edit, or two if it has more than seven letters; a rare one by one edit.
@@ -55,11 +58,11 @@ def correction(term: str, index: TermIndex) -> str | None:
     needed = max(MIN_COMMON, RATIO * frequency)
     edits = MAX_EDITS if len(term) > LONG and frequency == 0 else 1
     candidates = [
-        (distance, -count, other)
+        (count / EDIT_COST ** distance, other)
         for other, count in index.similar_terms(term, edits)
         if count >= needed and (distance := edit_distance(term, other, edits)) <= edits
     ]
-    return min(candidates)[2] if candidates else None
+    return max(candidates)[1] if candidates else None
 
 
 def corrected(parsed: ParsedQuery, index: TermIndex) -> tuple[ParsedQuery, dict[str, str]] | None:

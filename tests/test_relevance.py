@@ -180,3 +180,26 @@ def test_a_prefix_word_scores_as_one_term(searcher: Searcher) -> None:
     hits = searcher.search("bellam*", explain=True, limit=3).hits
     assert hits and all({c.term for c in hit.explanation} == {"bellam*"} for hit in hits)
     assert all("bellamy" in hit.headline.lower() or hit.rank > 1 for hit in hits)
+
+
+def test_a_much_commoner_word_two_edits_away_beats_a_rare_misspelling_one_edit_away() -> None:
+    """"coronavirs" stems to "coronavir": the corpus's own typo "coronaviur" is one edit away,
+    "coronavirus" two; the common word must win, and among equals the nearer one."""
+    from query.suggest import correction
+
+    class Terms:
+        counts = {"coronaviur": 5, "coronavirus": 8005, "colonel": 900, "coronal": 40}
+
+        def doc_frequency(self, term: str) -> int:
+            return self.counts.get(term, 0)
+
+        def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
+            return list(self.counts.items())
+
+    assert correction("coronavir", Terms()) == "coronavirus"
+    Terms.counts = {"aguilera": 7, "angulera": 7}
+    assert correction("agulera", Terms()) in {"aguilera", "angulera"}  # both one edit: either is fine
+    Terms.counts = {"power": 500, "powers": 60_000}
+    assert correction("powr", Terms()) == "power"  # short words get one edit only, however common
+    Terms.counts = {"coronaviur": 500, "coronavirus": 8005}
+    assert correction("coronavir", Terms()) == "coronaviur"  # one edit nearer and not 100x rarer
