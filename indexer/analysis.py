@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
 from typing import Callable, Iterator, Mapping, NamedTuple
 
 import Stemmer
@@ -83,6 +84,17 @@ def analysed_text(text: str) -> str:
     per-word loop runs in C (`map`, `filter`, `str.join`) instead of yielding `Token`s.
     """
     return " ".join(filter(None, map(analyze_word, WORD_RE.findall(text))))
+
+
+def matching_words(text: str, predicate: Callable[[str], bool]) -> tuple[list[str], list[tuple[int, int]]]:
+    """The analysed terms of the words of a text that satisfy the predicate, and the words' spans.
+
+    For highlighting: the words are found and analysed in C (`findall`, `map`, `compress`); only
+    the test of each term and the matching words are handled in Python.
+    """
+    terms = list(map(analyze_word, WORD_RE.findall(text)))
+    flags = [term is not None and predicate(term) for term in terms]
+    return list(compress(terms, flags)), [match.span() for match in compress(WORD_RE.finditer(text), flags)]
 
 
 def any_term_matches(text: str, predicate: Callable[[str], bool]) -> bool:

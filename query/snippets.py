@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
-from indexer.analysis import any_term_matches, tokens
+from indexer.analysis import any_term_matches, matching_words
 from indexer.models import Article
 
 from .models import Snippet, Span
@@ -47,13 +47,8 @@ def split_sentences(paragraph: str) -> list[str]:
 
 def mark(text: str, matches: Callable[[str], bool]) -> tuple[frozenset[str], tuple[Span, ...]]:
     """Distinct matched terms and the character spans of matching words in a text."""
-    matched: set[str] = set()
-    spans: list[Span] = []
-    for token in tokens(text):
-        if matches(token.term):
-            matched.add(token.term)
-            spans.append((token.start, token.end))
-    return frozenset(matched), tuple(spans)
+    terms, spans = matching_words(text, matches)
+    return frozenset(terms), tuple(spans)
 
 
 def _sentences(paragraphs: tuple[str, ...], matcher: TermMatcher, matches: Callable[[str], bool]) -> list[_Sentence]:
@@ -68,8 +63,7 @@ def _sentences(paragraphs: tuple[str, ...], matcher: TermMatcher, matches: Calla
         # most paragraphs match nothing: a substring test, then a cheap analysis, before marking
         marked = matcher.may_match(paragraph) and any_term_matches(paragraph, matches)
         for text in split_sentences(paragraph):
-            hit = marked and matcher.may_match(text) and any_term_matches(text, matches)
-            matched, hits = mark(text, matches) if hit else (frozenset(), ())
+            matched, hits = mark(text, matches) if marked and matcher.may_match(text) else (frozenset(), ())
             found.append(_Sentence(text, matched, hits, number))
     return found
 
