@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator, Union
+from typing import Iterable, Iterator, Union
 
 from indexer.analysis import WORD_RE, analyze_word, fold, normalize, search_key, term_key, terms
 from indexer.errors import QueryError
@@ -351,6 +351,20 @@ class TermMatcher:
             return True
         folded = search_key(text)
         return any(key in folded for key in self.keys)
+
+
+def within_edits(term: str, candidates: Iterable[str], max_edits: int) -> list[str]:
+    """The candidates, other than `term`, at most `max_edits` edits from it.
+
+    Cheap tests first (length, and letters gained or lost: one edit changes at most two), so few
+    words reach the edit distance computed in Python.
+    """
+    letters = set(term)
+    return [
+        other for other in candidates
+        if abs(len(other) - len(term)) <= max_edits and len(letters ^ set(other)) <= 2 * max_edits
+        and other != term and edit_distance(term, other, max_edits) <= max_edits
+    ]
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

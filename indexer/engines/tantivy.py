@@ -13,12 +13,12 @@ from typing import Any, Iterator, Mapping
 
 import tantivy
 
-from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, edit_distance
+from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 
 from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
-from . import Contribution, EngineHit, EnginePage, Filters
+from . import Contribution, EngineHit, EnginePage, Filters, similar_terms
 
 HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
 _RAW = "raw"
@@ -210,26 +210,14 @@ class TantivyIndex:
         return sum(self._searcher.doc_freq(f, term) for f in SEARCH_FIELDS)
 
     def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
-        """Index terms within `max_edits` edits of `term` (first letter kept), with doc frequencies.
+        """Index terms within `max_edits` edits of `term` (first letter kept), with doc frequencies."""
+        def terms_by_prefix(field: str, prefix: str) -> list[str]:
+            return [other for other, _ in self._searcher.terms_with_prefix(field, prefix)]
 
-        Walks the body's terms with the same first letter (tantivy's term dictionary, ~10-20 ms),
-        the other fields only if the body has no close term. Cheap tests in C (length, letters
-        gained or lost) leave few words for the edit distance in Python.
-        """
-        letters = set(term)
-        found: set[str] = set()
         try:
-            for field in ("body", *(f for f in SEARCH_FIELDS if f != "body")):
-                found.update(
-                    other for other, _ in self._searcher.terms_with_prefix(field, term[:1])
-                    if abs(len(other) - len(term)) <= max_edits and len(letters ^ set(other)) <= 2 * max_edits
-                    and other != term and edit_distance(term, other, max_edits) <= max_edits
-                )
-                if found:
-                    break
+            return similar_terms(term, max_edits, terms_by_prefix, self.doc_frequency)
         except (ValueError, OSError) as exc:
             raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None
-        return [(t, self.doc_frequency(t)) for t in sorted(found)]
 
     def article(self, article_id: str) -> Article | None:
         try:

@@ -20,7 +20,7 @@ from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
 from ..parallel import default_workers
-from . import MAX_EXPANSIONS, Contribution, EngineHit, EnginePage, Filters, bm25f
+from . import MAX_EXPANSIONS, Contribution, EngineHit, EnginePage, Filters, bm25f, similar_terms
 
 LIST_SEPARATOR = "\n"
 
@@ -341,19 +341,18 @@ class WhooshIndex:
     def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
         """Index terms within `max_edits` edits of `term` (first letter kept), with doc frequencies.
 
-        Walks the body's term dictionary (where common words are), the other fields only if the
-        body has no close term: each walk is a Levenshtein automaton in Python, ~5-20 ms.
+        Reads the terms with the same first letter (whoosh's own Levenshtein automaton, in Python,
+        took 150-250 ms at 48k articles; this ~5-30 ms).
         """
-        found: set[str] = set()
+        def terms_by_prefix(field: str, prefix: str) -> Iterator[str]:
+            return (t.decode("utf-8") for t in self._reader.expand_prefix(field, prefix))
+
         try:
-            for field in ("body", *(f for f in SEARCH_FIELDS if f != "body")):
-                found.update(self._reader.terms_within(field, term, max_edits, prefix=1))
-                found.discard(term)
-                if found:
-                    break
+            return similar_terms(term, max_edits, terms_by_prefix, self.doc_frequency)
+        except IndexDamaged:
+            raise
         except Exception as exc:  # see _damaged
             raise _damaged(self._directory, exc) from None
-        return [(t, self.doc_frequency(t)) for t in sorted(found)]
 
     def article(self, article_id: str) -> Article | None:
         try:
