@@ -12,6 +12,7 @@ from which the project's own snippet code works, so the output matches the embed
 from __future__ import annotations
 
 import json
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -26,7 +27,7 @@ from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 from .. import analysis
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing
 from ..models import Article
-from . import MAX_EXPANSIONS, EngineHit, EnginePage, Filters
+from . import MAX_EXPANSIONS, Contribution, EngineHit, EnginePage, Filters
 
 PARTIAL_RETRIES = 5  # reads retried while some shards fail (a replica being promoted)
 
@@ -313,6 +314,33 @@ def _filter_clauses(filters: Filters) -> tuple[list[dict[str, Any]], list[dict[s
     return allow, deny
 
 
+# Lucene's explanation names each scored part: "weight(body:bellami in 260) [PerFieldSimilarity] ..."
+# for a term or "phrase", "headline:bellam*^3.0" for a (constant-score) prefix.
+_WEIGHT_RE = re.compile(r"weight\((\w+):(.+) in \d+\)")
+_CONSTANT_RE = re.compile(r"(\w+):(\S+?)(?:\^[\d.]+)?")
+
+
+def _contributions(explanation: Mapping[str, Any]) -> tuple[Contribution, ...]:
+    """Per field and term, what it added to the score: the scored parts of Lucene's explanation tree
+    (the boolean nodes above them add up their matching clauses; filters score 0)."""
+    totals: dict[tuple[str, str], float] = {}
+
+    def walk(node: Mapping[str, Any]) -> None:
+        value = float(node.get("value") or 0.0)
+        if value <= 0:
+            return
+        description = str(node.get("description", ""))
+        part = _WEIGHT_RE.match(description) or _CONSTANT_RE.fullmatch(description)
+        if part and part.group(1) in SEARCH_FIELDS:
+            totals[part.group(1), part.group(2)] = totals.get((part.group(1), part.group(2)), 0.0) + value
+            return
+        for child in node.get("details", ()):
+            walk(child)
+
+    walk(explanation)
+    return tuple(Contribution(field, term, score) for (field, term), score in totals.items())
+
+
 class OpenSearchIndex:
     """One generation's concrete index. If a later rebuild has already deleted it, searches go to
     the alias (the serving index) until the caller reopens the new generation."""
@@ -383,16 +411,20 @@ class OpenSearchIndex:
         return from_source(hits[0]["_source"]) if hits else None
 
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
-               sort_by_date: bool = False) -> EnginePage:
+               sort_by_date: bool = False, explain: bool = False) -> EnginePage:
         allow, deny = _filter_clauses(filters) if filters else ([], [])
         body: dict[str, Any] = {
             "query": {"bool": {"must": [translate(root, weights)], "filter": allow, "must_not": deny}},
-            "size": limit, "track_total_hits": True, "track_scores": True, "_source": ["article"],
+            "size": limit, "track_total_hits": True, "track_scores": True, "_source": ["article"], "explain": explain,
         }
         if sort_by_date:
             body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, "_score"]
         result = self._call("search", body=body)
-        hits = tuple(EngineHit(from_source(h["_source"]), float(h.get("_score") or 0.0)) for h in result["hits"]["hits"])
+        hits = tuple(
+            EngineHit(from_source(h["_source"]), float(h.get("_score") or 0.0),
+                      _contributions(h["_explanation"]) if explain else ())
+            for h in result["hits"]["hits"]
+        )
         return EnginePage(int(result["hits"]["total"]["value"]), hits)
 
     def close(self) -> None:

@@ -74,6 +74,20 @@ def test_did_you_mean_and_like_match_the_whoosh_engine(os_index: Path, bbc_index
         assert like.hits and "entertainment/260.txt" not in {h.id for h in like.hits}
 
 
+def test_explain_splits_each_score_over_fields_and_terms(os_index: Path) -> None:
+    with Searcher(os_index, Config(index_dir=os_index)) as opensearch:
+        for query in ("Bellamy fined Souness", 'Straw "prime minister"', "bellam*"):
+            results = opensearch.search(query, explain=True)
+            assert results.hits, query
+            for hit in results.hits:
+                assert sum(c.score for c in hit.explanation) == pytest.approx(hit.score, rel=1e-4), (query, hit.id)
+        top = opensearch.search("Bellamy fined Souness", explain=True).hits[0].explanation
+        assert {c.term for c in top} == {"bellami", "fine", "souness"}
+        assert {"headline", "body"} <= {c.field for c in top}
+        phrase = opensearch.search('"prime minister"', explain=True).hits[0].explanation
+        assert {c.term for c in phrase} == {'"prime minist"'}
+
+
 def test_json_output_and_snippets_match_the_whoosh_engine(os_index: Path, bbc_index: Path) -> None:
     runner = CliRunner()
     outputs = []
