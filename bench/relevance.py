@@ -25,11 +25,11 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from indexer.analysis import terms  # noqa: E402
 from indexer.build import build_index  # noqa: E402
-from indexer.build import read_corpus, NoProgress  # noqa: E402
 from indexer.config import BUNDLED_CORPUS, load_config  # noqa: E402
 from indexer.errors import QueryError  # noqa: E402
 from indexer.generations import IndexStore  # noqa: E402
 from indexer.models import Article  # noqa: E402
+from indexer.parallel import read_files  # noqa: E402
 from indexer.readers import find_files  # noqa: E402
 from query.searcher import Searcher  # noqa: E402
 
@@ -142,7 +142,7 @@ def bm25s_ranker(collection: Collection) -> Ranker:
 
     config = load_config().with_(corpus_dirs=collection.corpus_dirs)
     files, _ = find_files(config.corpus_dirs)
-    articles: list[Article] = list(read_corpus(files, config, NoProgress(), []))
+    articles = [i for _, _, items in read_files(files, config.max_article_bytes) for i in items if isinstance(i, Article)]
     ids = [a.id for a in articles]
     retriever = bm25s.BM25(k1=1.2, b=0.75)
     retriever.index(bm25s.tokenization.Tokenized(*_vocab_ids(_article_terms(a) for a in articles)), show_progress=False)
