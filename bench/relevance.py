@@ -5,7 +5,9 @@
 Known-item queries (query TAB expected ids) over BBC + the bundled corpus: MRR@10 and hits@1.
 A BEIR collection (corpus.jsonl, queries.jsonl, qrels/*.tsv), title as headline and text as body:
 nDCG@10 and Recall@100. The project runs with its default configuration (plus any environment
-settings such as ARTICLE_SEARCH_WEIGHTS); the baseline is bm25s over headline and body in one field
+settings such as ARTICLE_SEARCH_WEIGHTS); with the semantic model installed (pip install -e
+'.[semantic]' && search-index fetch-model) that includes semantic ranking, and a second row shows
+the same index searched with it off. The baseline is bm25s over headline and body in one field
 with the same analyzer. Needs the bench extra: pip install -e '.[bench]'.
 """
 from __future__ import annotations
@@ -30,6 +32,7 @@ from indexer.errors import QueryError  # noqa: E402
 from indexer.generations import IndexStore  # noqa: E402
 from indexer.models import Article  # noqa: E402
 from indexer.parallel import read_files  # noqa: E402
+from indexer.vectors import semantic_enabled  # noqa: E402
 from indexer.readers import find_files  # noqa: E402
 from query.searcher import Searcher  # noqa: E402
 
@@ -119,13 +122,14 @@ def evaluate(collection: Collection, ranker: Ranker) -> dict[str, float]:
 
 # --- systems ------------------------------------------------------------------------------------
 
-def project_ranker(collection: Collection, cache: Path) -> Ranker:
-    """The project's Searcher on an index of the collection (built once into `cache`)."""
+def project_ranker(collection: Collection, cache: Path, semantic: str | None = None) -> Ranker:
+    """The project's Searcher on an index of the collection (built once into `cache` with the default
+    configuration); `semantic` overrides the setting for searching only."""
     index_dir = cache / f"index-{collection.name}"
     config = load_config().with_(index_dir=index_dir, corpus_dirs=collection.corpus_dirs)
     if not IndexStore(index_dir).exists():
         build_index(config=config)
-    searcher = Searcher(config=config)
+    searcher = Searcher(config=config.with_(semantic=semantic))
 
     def rank(query: str, limit: int) -> list[str]:
         try:
@@ -208,6 +212,8 @@ def main() -> None:
         rows = []
         for collection, metrics in collections:
             systems = [("project (default config)", project_ranker(collection, cache))]
+            if semantic_enabled(load_config()):  # the same index, searched without the semantic ranking
+                systems.append(("project, semantic off", project_ranker(collection, cache, "off")))
             if not args.no_baseline:
                 systems.append(("bm25s one field", bm25s_ranker(collection)))
             for name, ranker in systems:

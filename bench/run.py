@@ -37,7 +37,8 @@ COLD_QUERIES = ("Jalalabad", "oil prices", '"prime minister"', "Brexit trade dea
 SYNTHETIC_COUNT = 200_000
 REFERENCE = "raw-tantivy"
 # Children may cache bytecode, as an installed tool does (a cold query must not recompile everything).
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# Semantic ranking (an optional extra) is off: this compares engines; bench/relevance.py measures it.
+CHILD_ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, "ARTICLE_SEARCH_SEMANTIC": "off"}
 
 
 @dataclass

@@ -21,6 +21,7 @@ from .models import Article, BuildReport, Skipped
 from .parallel import read_files
 from .readers import CorpusFile, find_files, read_file
 from .runs import locked_run
+from .vectors import with_vectors
 
 
 
@@ -164,7 +165,7 @@ def full_build(store: IndexStore, config: Config, explicit: bool, progress: Prog
     checkpoint("generation-created")
 
     def write() -> Batch:
-        writer = engine.create(generation)
+        writer = with_vectors(engine.create(generation), generation, config, notes, update=False)
         return commit_or_cancel(writer, lambda: index_files(writer, files, config, progress, {}))
 
     before = Manifest.load(previous.path) if previous else None

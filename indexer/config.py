@@ -9,11 +9,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .embeddings import default_model_dir
 from .errors import ArticleSearchError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
 
+SEMANTIC_MODES = ("auto", "on", "off")
 DEFAULT_WEIGHTS: Mapping[str, float] = {"headline": 3.0, "bullets": 2.0, "body": 1.0, "captions": 0.5}
 
 
@@ -50,6 +52,10 @@ class Config:
     opensearch_alias: str = "articles"
     opensearch_shards: int = 1
     opensearch_replicas: int = 1
+    # Semantic ranking (indexer/embeddings.py): "auto" uses it when the model is installed, "on"
+    # requires it, "off" never; builds then store a vector per article, queries fuse the rankings.
+    semantic: str = "auto"
+    model_dir: Path = field(default_factory=lambda: default_model_dir(os.environ))
 
     def with_(self, **changes: Any) -> "Config":
         """A copy with the non-None changes applied (CLI options that were not given stay unset)."""
@@ -95,6 +101,12 @@ def load_config(env: Mapping[str, str] | None = None, config_file: Path | None =
         values["engine"] = env["ARTICLE_SEARCH_ENGINE"]
     if env.get("ARTICLE_SEARCH_OPENSEARCH_URL"):
         values["opensearch_url"] = env["ARTICLE_SEARCH_OPENSEARCH_URL"]
+    if env.get("ARTICLE_SEARCH_SEMANTIC"):
+        values["semantic"] = env["ARTICLE_SEARCH_SEMANTIC"]
+    if env.get("ARTICLE_SEARCH_MODEL_DIR") or "model_dir" not in values:
+        values["model_dir"] = default_model_dir(env)
+    if values.get("semantic", "auto") not in SEMANTIC_MODES:
+        raise ArticleSearchError(f"semantic must be one of {', '.join(SEMANTIC_MODES)}, not {values['semantic']!r}")
     return Config(weights=weights, **values)
 
 
@@ -110,6 +122,8 @@ _TOML_KEYS = {
     "opensearch_alias": ("opensearch_alias", str),
     "opensearch_shards": ("opensearch_shards", int),
     "opensearch_replicas": ("opensearch_replicas", int),
+    "semantic": ("semantic", str),
+    "model_dir": ("model_dir", Path),
 }
 
 

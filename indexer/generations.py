@@ -31,6 +31,7 @@ from .faults import checkpoint
 POINTER = "CURRENT"
 META = "meta.json"
 MANIFEST = "manifest.json"  # written by indexer.manifest; named here so readers need not import it
+VECTORS, VECTOR_IDS = "vectors.npy", "vectors.json"  # written by indexer.vectors (semantic ranking)
 PREFIX = "gen-"
 LAST_RUN = "LAST_RUN.json"
 DEFAULT_KEEP = 2  # generations kept: the serving one and the one before it (for rollback)

@@ -10,6 +10,7 @@ where fork is not available, reading stays in-process.
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 BATCH_BYTES = 2 * 1024 * 1024
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # below this, one process is faster
 IN_FLIGHT_PER_WORKER = 3
+# Libraries whose threads may hold locks when we fork (the semantic model's runtime): a process
+# that has loaded one (a Searcher that ranked by meaning, then builds) reads in-process instead.
+THREADED_LIBRARIES = frozenset({"onnxruntime", "tokenizers"})
 T = TypeVar("T")
 Reader = Callable[[CorpusFile, int], Iterable[ReadItem]]
 
@@ -97,7 +101,8 @@ def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = No
     from multiprocessing import get_all_start_methods, get_context
 
     workers = default_workers() if workers is None else workers
-    if workers <= 1 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or "fork" not in get_all_start_methods():
+    if (workers <= 1 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or "fork" not in get_all_start_methods()
+            or THREADED_LIBRARIES.intersection(sys.modules)):
         for file in files:
             yield (file, *_read_one(file, max_bytes, before, False, reader))
         return

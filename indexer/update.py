@@ -23,6 +23,7 @@ from .manifest import Manifest, compare
 from .models import BuildReport
 from .readers import CorpusFile, find_files
 from .runs import locked_run
+from .vectors import with_vectors
 
 
 def update_index(
@@ -84,7 +85,7 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
     checkpoint("generation-created")
 
     def write() -> Batch:
-        writer = engine.update(generation)
+        writer = with_vectors(engine.update(generation), generation, config, notes, update=True)
 
         def apply() -> Batch:
             for path in sorted({e.path for e in changes.gone} | replaced | claimers):

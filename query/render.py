@@ -38,7 +38,7 @@ def render_text(results: SearchResults, color: bool) -> str:
         headline = highlight(hit.headline, hit.headline_highlights, color)
         title = click.style(headline, bold=True) if color and not hit.headline_highlights else headline
         lines.append("")
-        lines.append(f"{hit.rank}. {title}  (score {hit.score:.2f})")
+        lines.append(f"{hit.rank}. {title}  (score {hit.score:.4g})")
         details = [hit.location] + ([hit.date] if hit.date else [])
         lines.append("   " + click.style(" · ".join(details), dim=True) if color else "   " + " · ".join(details))
         for snippet in hit.snippets:

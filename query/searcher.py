@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from indexer.config import Config, load_config
 from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, supports
 from indexer.errors import IndexDamaged, IndexMissing, QueryError
-from indexer.generations import IndexStore
+from indexer.generations import VECTOR_IDS, IndexStore
 
 from .models import Hit, SearchResults
 from .recovery import OpenIndex, open_generation
@@ -18,6 +18,8 @@ from .syntax import SEARCH_FIELDS, ParsedQuery, TermMatcher, parse, restrict
 
 if TYPE_CHECKING:
     from indexer.build import Progress
+
+    from .semantic import SemanticRanker
 
 MAX_LIMIT = 10_000
 OPEN_ATTEMPTS = 5  # re-reads of CURRENT when a generation vanishes while being opened
@@ -44,6 +46,7 @@ class Searcher:
         self._damaged: dict[str, str] = {}  # generation -> why it was found damaged while searching
         self._engine_name = ""
         self._index: EngineIndex | None = None
+        self._semantic: tuple[str, SemanticRanker | None] | None = None  # (generation, its ranker)
         self.warning: str | None = None  # set while an older generation answers for a damaged one
 
     def refresh(self) -> bool:
@@ -131,12 +134,18 @@ class Searcher:
         extra = {"explain": True} if explain else {}
         if explain and not supports(self._index, "explain"):
             raise QueryError(f"--explain is not supported by the {self._engine_name} engine")
+        ranker = self._ranker() if not (explain or by_date or like is not None) else None
+        depth = limit
+        if ranker is not None:
+            from .semantic import DEPTH, plain_words
+
+            ranker, depth = (ranker, max(limit, DEPTH)) if plain_words(parsed) else (None, limit)
 
         def run(tree: ParsedQuery) -> tuple[EnginePage, ParsedQuery, bool]:
             assert self._index is not None
-            page = self._index.search(tree.root, weights, limit, filters, by_date, **extra)
+            page = self._index.search(tree.root, weights, depth, filters, by_date, **extra)
             if page.total == 0 and (relaxed := tree.relaxed()) is not None:
-                return self._index.search(relaxed.root, weights, limit, filters, by_date, **extra), relaxed, True
+                return self._index.search(relaxed.root, weights, depth, filters, by_date, **extra), relaxed, True
             return page, tree, False
 
         found: Suggestion | None = None
@@ -149,9 +158,45 @@ class Searcher:
                 found = suggestion(parsed.text, fixed[1], texts)
         if found is None:
             page, searched, fallback = run(parsed)
+        if ranker is not None and page.total:
+            page = self._fuse(ranker, parsed.text, page, limit, bool(filters))  # the model reads typos well
         matches = TermMatcher(searched.root)
         hits = tuple(_hit(h, rank, matches, snippet_count, context) for rank, h in enumerate(page.hits, start=1))
         return SearchResults(parsed.text, page.total, fallback, hits, self._answering or "", parsed.plain_words, found)
+
+    def _ranker(self) -> SemanticRanker | None:
+        """The semantic ranker of the answering generation, if it has vectors and semantic ranking is on.
+
+        Checked by file first: neither numpy nor the model is loaded for an index without vectors.
+        """
+        answering = self._answering or self._generation or ""
+        if self._semantic is None or self._semantic[0] != answering:
+            path = self.store.root / answering
+            ranker = None
+            if self.config.semantic != "off" and (path / VECTOR_IDS).is_file():
+                from indexer.vectors import semantic_enabled
+
+                from .semantic import SemanticRanker
+
+                ranker = SemanticRanker.open(path, self.config.model_dir) if semantic_enabled(self.config) else None
+            self._semantic = (answering, ranker)
+        return self._semantic[1]
+
+    def _fuse(self, ranker: SemanticRanker, text: str, lexical: EnginePage, limit: int, filtered: bool) -> EnginePage:
+        """Lexical and semantic rankings fused (query.semantic); with filters, or an engine that cannot
+        fetch an article by id, only the articles the engine found take part."""
+        from .semantic import DEPTH, fuse
+
+        index = self._index
+        assert index is not None
+        can_fetch = supports(index, "article") and not filtered
+        admits = None if can_fetch else {h.article.id for h in lexical.hits}.__contains__
+
+        def fetch(doc_id: str) -> EngineHit | None:
+            article = index.article(doc_id) if can_fetch else None
+            return EngineHit(article, 0.0) if article is not None else None
+
+        return fuse(lexical, ranker.nearest(text, DEPTH, admits), limit, fetch)
 
     def _like(self, article_id: str) -> ParsedQuery:
         assert self._index is not None

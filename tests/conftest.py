@@ -13,6 +13,15 @@ BBC = CORPORA / "bbc"
 DAILYMAIL = CORPORA / "dailymail_finescoop_2020"
 BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
 KNOWN_ITEMS_DEV = SHARED / "eval" / "known_items_dev.tsv"
+# The semantic model, fetched by .ci/run (search-index fetch-model --model-dir .cache/models/...).
+MODEL_DIR = PROJECT_ROOT / ".cache" / "models" / "bge-small-en-v1.5-q"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test uses a semantic model installed for the user: session fixtures are built before the
+    per-test environment below, so the model folder is pointed at nothing for the whole session.
+    tests/test_semantic.py passes MODEL_DIR explicitly."""
+    os.environ["ARTICLE_SEARCH_MODEL_DIR"] = str(PROJECT_ROOT / ".cache" / "no-model-for-tests")
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +30,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
     for name in ("ARTICLE_SEARCH_INDEX", "ARTICLE_SEARCH_CORPUS", "ARTICLE_SEARCH_WEIGHTS", "ARTICLE_SEARCH_ENGINE",
-                 "ARTICLE_SEARCH_OPENSEARCH_URL"):
+                 "ARTICLE_SEARCH_OPENSEARCH_URL", "ARTICLE_SEARCH_SEMANTIC", "ARTICLE_SEARCH_MODEL_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ARTICLE_SEARCH_CONFIG", str(home / "no-such-search.toml"))
 
