@@ -4,8 +4,8 @@
     gen-.../vectors.json   the article id and source path of each row, and the model
 
 Builds and updates write them through `VectorWriter`, which wraps the engine's writer: it sees every
-article added and every file removed, and after the engine commits it embeds what is new and writes
-both files anew (atomic renames: an update's generation shares files with the serving one by hard
+article added (and embeds them in batches) and every file removed, and after the engine commits it
+writes both files anew (atomic renames: an update's generation shares files with the serving one by hard
 links, so nothing is changed in place). A generation and its vectors are switched in together.
 """
 from __future__ import annotations
@@ -33,7 +33,8 @@ class Vectors:
     """The article vectors of one generation."""
 
     def __init__(self, ids: list[str], paths: list[str], matrix: np.ndarray) -> None:
-        self.ids, self.paths, self.matrix = ids, paths, matrix
+        # float32 in memory (a float16 product is slow in numpy): 1.5 KB per article, 74 MB at 48k
+        self.ids, self.paths, self.matrix = ids, paths, matrix.astype(np.float32, copy=False)
 
     @classmethod
     def load(cls, directory: Path) -> "Vectors | None":
@@ -58,9 +59,14 @@ class Vectors:
 
     def nearest(self, query: np.ndarray, depth: int, admits: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
         """The `depth` articles closest to the query vector (cosine), best first, among those admitted."""
-        scores = self.matrix.astype(np.float32) @ query.astype(np.float32)
+        scores = self.matrix @ query.astype(np.float32)
+        if admits is None and depth < len(scores):  # the top only: a partial sort
+            top = np.argpartition(-scores, depth)[:depth]
+            rows = top[np.argsort(-scores[top], kind="stable")]
+        else:
+            rows = np.argsort(-scores, kind="stable")
         found: list[tuple[str, float]] = []
-        for row in np.argsort(-scores, kind="stable"):
+        for row in rows:
             if admits is None or admits(self.ids[row]):
                 found.append((self.ids[row], float(scores[row])))
                 if len(found) >= depth:
@@ -111,7 +117,7 @@ class VectorWriter:
                     if path not in self._removed_paths and doc_id not in fresh]
             ids = [self._base.ids[i] for i in keep] + ids
             paths = [self._base.paths[i] for i in keep] + paths
-            rows = [self._base.matrix[keep].astype(np.float32)] + rows
+            rows = [self._base.matrix[keep]] + rows
         matrix = np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
         Vectors(ids, paths, matrix).save(self._directory)
 

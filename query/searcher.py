@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from indexer.config import Config, load_config
 from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, supports
-from indexer.errors import IndexDamaged, IndexMissing, QueryError
+from indexer.errors import ArticleSearchError, IndexDamaged, IndexMissing, QueryError
 from indexer.generations import VECTOR_IDS, IndexStore
 
 from .models import Hit, SearchResults
@@ -178,7 +178,10 @@ class Searcher:
 
                 from .semantic import SemanticRanker
 
-                ranker = SemanticRanker.open(path, self.config.model_dir) if semantic_enabled(self.config) else None
+                try:
+                    ranker = SemanticRanker.open(path, self.config.model_dir) if semantic_enabled(self.config) else None
+                except ArticleSearchError as exc:  # a missing model with semantic = on, damaged vectors
+                    self.warning = f"{exc}; ranking by the words only"
             self._semantic = (answering, ranker)
         return self._semantic[1]
 

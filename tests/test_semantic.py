@@ -119,6 +119,16 @@ def test_an_update_with_semantic_off_drops_the_vectors(index: Path, corpus: Path
     assert Searcher(config=config_for(index)).search(SURRENDER).hits[0].id != FOUNDING  # lexical again
 
 
+@needs_model
+def test_damaged_vectors_leave_searching_by_the_words_with_a_warning(index: Path) -> None:
+    (IndexStore(index).current().path / "vectors.npy").write_bytes(b"not numpy")
+    searcher = Searcher(config=config_for(index))
+    results = searcher.search(SURRENDER)
+    lexical = Searcher(config=config_for(index, "off")).search(SURRENDER)
+    assert [h.id for h in results.hits] == [h.id for h in lexical.hits]
+    assert searcher.warning and "damaged" in searcher.warning and "rebuild" in searcher.warning
+
+
 def test_semantic_on_without_the_model_is_a_one_line_error(corpus: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ArticleSearchError, match="fetch-model"):
