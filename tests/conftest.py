@@ -36,7 +36,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
 
 
 ENGINES = ("whoosh", "tantivy")
-ENGINE_PARAMETRIZED = {"test_search.py", "test_engines.py", "test_relevance.py"}
+ENGINE_PARAMETRIZED = {"test_search.py", "test_engines.py", "test_relevance.py", "test_semantic.py"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

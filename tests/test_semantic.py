@@ -31,8 +31,8 @@ needs_model = pytest.mark.skipif(bool(model_missing(MODEL_DIR)), reason=f"semant
                                  "(pip install -e '.[semantic]' && search-index fetch-model --model-dir .cache/models/bge-small-en-v1.5-q)")
 
 
-def config_for(index_dir: Path, semantic: str = "on") -> Config:
-    return Config(index_dir=index_dir, semantic=semantic, model_dir=MODEL_DIR)
+def config_for(index_dir: Path, semantic: str = "on", engine: str = "whoosh") -> Config:
+    return Config(index_dir=index_dir, semantic=semantic, model_dir=MODEL_DIR, engine=engine)
 
 
 @pytest.fixture()
@@ -47,9 +47,10 @@ def corpus(tmp_path: Path) -> Path:
 
 
 @pytest.fixture()
-def index(corpus: Path, tmp_path: Path) -> Path:
-    report = build_index([corpus], config=config_for(tmp_path / "index"))
-    assert report.indexed == 51 and not report.skipped
+def index(corpus: Path, tmp_path: Path, engine: str) -> Path:
+    """Built with semantic ranking, once per embedded engine (searches follow the engine of the index)."""
+    report = build_index([corpus], config=config_for(tmp_path / "index", engine=engine))
+    assert report.indexed == 51 and not report.skipped and report.engine == engine
     return tmp_path / "index"
 
 
