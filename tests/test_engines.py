@@ -149,6 +149,7 @@ def test_parallel_parsing_gives_the_same_items_in_the_same_order(monkeypatch: py
     files, _ = find_files([BBC / "tech", tmp_path])
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "BATCH_BYTES", 64 * 1024)
+    monkeypatch.setattr(parallel, "THREADED_LIBRARIES", frozenset())  # the semantic tests may have loaded the model
     one = [(f, items) for f, _, items in parallel.read_files(files, 10**7, workers=1)]
     found = list(parallel.read_files(files, 10**7, workers=2, before=_size_first))
     two = [(f, items) for f, _, items in found]
@@ -161,6 +162,20 @@ def test_parallel_parsing_gives_the_same_items_in_the_same_order(monkeypatch: py
     articles = [i for _, items in two for i in items if isinstance(i, Article)]
     assert all(i.terms == {n: analysed_text("\n".join(i.section_text(n))) for n in i.terms} for i in articles)
     assert any(not isinstance(i, Article) and i.line == 2 for _, items in two for i in items)
+
+
+def test_no_parser_processes_are_forked_once_the_model_runtime_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork while onnxruntime's threads hold locks can leave the children deadlocked."""
+    import sys
+
+    from indexer import parallel
+    from indexer.readers import find_files
+
+    files, _ = find_files([BBC / "tech"])
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setitem(sys.modules, "onnxruntime", sys.modules.get("onnxruntime") or object())  # type: ignore[arg-type]
+    items = [i for _, _, found in parallel.read_files(files, 10**7, workers=2) for i in found]
+    assert len(items) == 401 and not any(hasattr(i, "terms") for i in items)  # read in this process, not analysed
 
 
 def _size_first(file: object) -> int:
