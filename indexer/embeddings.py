@@ -46,9 +46,13 @@ def model_missing(model_dir: Path) -> str | None:
     for package in ("onnxruntime", "tokenizers"):
         if find_spec(package) is None:
             return f"{package} is not installed (pip install -e '.[semantic]')"
-    if not all((model_dir / name).is_file() for name in FILES):
+    if not _model_present(model_dir):
         return f"no model in {model_dir} (fetch it with: search-index fetch-model)"
     return None
+
+
+def _model_present(model_dir: Path) -> bool:
+    return all((model_dir / name).is_file() for name in FILES)
 
 
 def fetch_model(model_dir: Path, repository: str | None = None) -> Path:
@@ -57,7 +61,7 @@ def fetch_model(model_dir: Path, repository: str | None = None) -> Path:
     import urllib.request
     import zipfile
 
-    if all((model_dir / name).is_file() for name in FILES):
+    if _model_present(model_dir):
         return model_dir
     base = (repository or os.environ.get("ARTICLE_SEARCH_MAVEN_URL") or MAVEN_CENTRAL).rstrip("/")
     model_dir.mkdir(parents=True, exist_ok=True)

@@ -128,6 +128,15 @@ def get_engine(name: str, config: "Config | None" = None) -> Engine:
     return module.ENGINE
 
 
+def summed_contributions(parts: Iterable[tuple[str, str, float]]) -> tuple[Contribution, ...]:
+    """(field, term, score) parts of a hit's score, the parts of the same field and term added up
+    (a word may appear twice in a query tree); parts that add nothing are left out."""
+    totals: dict[tuple[str, str], float] = {}
+    for field, term, score in parts:
+        totals[field, term] = totals.get((field, term), 0.0) + score
+    return tuple(Contribution(field, term, score) for (field, term), score in totals.items() if score > 0)
+
+
 def similar_terms(term: str, max_edits: int, terms_by_prefix: Callable[[str, str], Iterable[str]],
                   doc_frequency: Callable[[str], int]) -> list[tuple[str, int]]:
     """Did-you-mean candidates for an engine that lists a field's terms by prefix: index terms within

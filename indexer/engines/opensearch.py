@@ -27,7 +27,7 @@ from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 from .. import analysis
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing
 from ..models import Article
-from . import MAX_EXPANSIONS, Contribution, EngineHit, EnginePage, Filters
+from . import MAX_EXPANSIONS, Contribution, EngineHit, EnginePage, Filters, summed_contributions
 
 PARTIAL_RETRIES = 5  # reads retried while some shards fail (a replica being promoted)
 
@@ -323,22 +323,19 @@ _CONSTANT_RE = re.compile(r"(\w+):(\S+?)(?:\^[\d.]+)?")
 def _contributions(explanation: Mapping[str, Any]) -> tuple[Contribution, ...]:
     """Per field and term, what it added to the score: the scored parts of Lucene's explanation tree
     (the boolean nodes above them add up their matching clauses; filters score 0)."""
-    totals: dict[tuple[str, str], float] = {}
-
-    def walk(node: Mapping[str, Any]) -> None:
+    def parts(node: Mapping[str, Any]) -> Iterator[tuple[str, str, float]]:
         value = float(node.get("value") or 0.0)
         if value <= 0:
             return
         description = str(node.get("description", ""))
         part = _WEIGHT_RE.match(description) or _CONSTANT_RE.fullmatch(description)
         if part and part.group(1) in SEARCH_FIELDS:
-            totals[part.group(1), part.group(2)] = totals.get((part.group(1), part.group(2)), 0.0) + value
+            yield part.group(1), part.group(2), value
             return
         for child in node.get("details", ()):
-            walk(child)
+            yield from parts(child)
 
-    walk(explanation)
-    return tuple(Contribution(field, term, score) for (field, term), score in totals.items())
+    return summed_contributions(parts(explanation))
 
 
 class OpenSearchIndex:

@@ -18,7 +18,7 @@ from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
-from . import Contribution, EngineHit, EnginePage, Filters, similar_terms
+from . import Contribution, EngineHit, EnginePage, Filters, similar_terms, summed_contributions
 
 HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
 _RAW = "raw"
@@ -180,6 +180,10 @@ class _Translator:
         return clauses
 
 
+def _unreadable(exc: Exception) -> IndexDamaged:
+    return IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild")
+
+
 def _label(node: Term | Phrase) -> str:
     """How --explain names a query word: its term, prefix* or fuzzy~, or the "quoted phrase"."""
     if isinstance(node, Phrase):
@@ -217,14 +221,14 @@ class TantivyIndex:
         try:
             return similar_terms(term, max_edits, terms_by_prefix, self.doc_frequency)
         except (ValueError, OSError) as exc:
-            raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None
+            raise _unreadable(exc) from None
 
     def article(self, article_id: str) -> Article | None:
         try:
             result = self._searcher.search(tantivy.Query.term_query(self._schema, "id", article_id), 1)
             return from_json(self._searcher.doc(result.hits[0][1]).get_first("article")) if result.hits else None
         except (ValueError, OSError, KeyError, TypeError) as exc:
-            raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None
+            raise _unreadable(exc) from None
 
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
@@ -245,20 +249,20 @@ class TantivyIndex:
                 for score, address in result.hits
             )
         except (ValueError, OSError, KeyError, TypeError) as exc:
-            raise IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild") from None
+            raise _unreadable(exc) from None
         return EnginePage(result.count or 0, hits)
 
     def _explain(self, translator: _Translator, root: Node, address: tantivy.DocAddress) -> tuple[Contribution, ...]:
         """What each word added in each field: tantivy explains each weighted part for this document
         (a part that does not match it raises); the parts add up to the hit's score."""
-        totals: dict[tuple[str, str], float] = {}
-        for field, label, query in translator.scored_parts(root):
-            try:
-                value = json.loads(query.explain(self._searcher, address).to_json())["value"]
-            except ValueError:  # "Document ... does not match"
-                continue
-            totals[field, label] = totals.get((field, label), 0.0) + float(value)
-        return tuple(Contribution(field, label, score) for (field, label), score in totals.items() if score > 0)
+        def parts() -> Iterator[tuple[str, str, float]]:
+            for field, label, query in translator.scored_parts(root):
+                try:
+                    yield field, label, float(json.loads(query.explain(self._searcher, address).to_json())["value"])
+                except ValueError:  # "Document ... does not match"
+                    continue
+
+        return summed_contributions(parts())
 
     def close(self) -> None:
         self._searcher = None  # type: ignore[assignment]
