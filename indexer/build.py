@@ -285,7 +285,7 @@ def prune_generations(store: IndexStore, keep: int, config: Config) -> list[str]
 
 def check(engine: Engine, generation: Path, expected: int, probe: Article | None) -> None:
     """A generation may serve only if it opens, holds exactly the manifest's articles, and answers a search."""
-    from query.syntax import And, Term
+    from .query_tree import And, Term
 
     from .analysis import terms
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Union
 
 from indexer.analysis import WORD_RE, analyze_word, fold, normalize, search_key, term_key, terms
 from indexer.errors import QueryError
-from indexer.models import SECTIONS
+from indexer.query_tree import (SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, edit_distance, positive_leaves,
+                                restrict, within_edits)
+from indexer.query_tree import leaves as all_leaves
 
-SEARCH_FIELDS: tuple[str, ...] = SECTIONS
+__all__ = ["SEARCH_FIELDS", "And", "Node", "Not", "Or", "ParsedQuery", "Phrase", "Term", "TermMatcher", "edit_distance",
+           "parse", "positive_leaves", "restrict", "within_edits"]
 FIELD_ALIASES = {"title": "headline", "highlights": "bullets", "caption": "captions", "text": "body"}
 MAX_QUERY_CHARS = 2000
 MAX_FUZZY_EDITS = 2
@@ -24,42 +26,6 @@ MIN_PREFIX_CHARS = 2  # `a*` would expand to a large part of the vocabulary
 MAX_NESTING = 32  # parentheses and NOT chains deeper than this are read as plain words
 MAX_TERMS = 64  # distinct words and phrases per query: each costs a pass over its postings
 MAX_EXPANDING = 4  # prefix* and word~ terms per query: each may stand for hundreds of index terms
-
-
-@dataclass(frozen=True)
-class Term:
-    """One index term; `field` None means any searchable field."""
-
-    term: str
-    field: str | None = None
-    fuzzy: int = 0
-    prefix: bool = False
-    boost: float = 1.0  # relative weight of the term in the score (query.like builds weighted queries)
-
-
-@dataclass(frozen=True)
-class Phrase:
-    terms: tuple[str, ...]
-    field: str | None = None
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple["Node", ...]
-    implicit: bool = True  # words side by side, not an explicit AND: may relax to any-word
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple["Node", ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    item: "Node"
-
-
-Node = Union[Term, Phrase, And, Or, Not]
 
 
 @dataclass(frozen=True)
@@ -115,22 +81,12 @@ def parse(text: str) -> ParsedQuery:
 
 def _check_size(root: Node) -> None:
     """Refuse queries whose cost would be out of proportion (see MAX_TERMS, MAX_EXPANDING)."""
-    leaves = set(_leaves(root))
+    leaves = set(all_leaves(root))
     if len(leaves) > MAX_TERMS:
         raise QueryError(f"the query has {len(leaves)} different words; the limit is {MAX_TERMS}")
     expanding = [leaf for leaf in leaves if isinstance(leaf, Term) and (leaf.prefix or leaf.fuzzy)]
     if len(expanding) > MAX_EXPANDING:
         raise QueryError(f"the query has {len(expanding)} prefix* or fuzzy~ words; the limit is {MAX_EXPANDING}")
-
-
-def _leaves(node: Node) -> Iterator[Term | Phrase]:
-    if isinstance(node, (Term, Phrase)):
-        yield node
-    elif isinstance(node, Not):
-        yield from _leaves(node.item)
-    else:
-        for item in node.items:
-            yield from _leaves(item)
 
 
 def _plain_words(text: str) -> Node | None:
@@ -308,15 +264,6 @@ class _Parser:
         return _word_node(text, field_name)
 
 
-def positive_leaves(node: Node) -> Iterator[Term | Phrase]:
-    """The terms and phrases a matching document may contain (NOT branches excluded)."""
-    if isinstance(node, (Term, Phrase)):
-        yield node
-    elif isinstance(node, (And, Or)):
-        for item in node.items:
-            yield from positive_leaves(item)
-
-
 class TermMatcher:
     """Tells whether an index term matches the query (for highlighting), and, without analysing
     it, whether a text can contain a matching word at all (most paragraphs of a hit cannot)."""
@@ -353,43 +300,3 @@ class TermMatcher:
         return any(key in folded for key in self.keys)
 
 
-def within_edits(term: str, candidates: Iterable[str], max_edits: int) -> list[str]:
-    """The candidates, other than `term`, at most `max_edits` edits from it.
-
-    Cheap tests first (length, and letters gained or lost: one edit changes at most two), so few
-    words reach the edit distance computed in Python.
-    """
-    letters = set(term)
-    return [
-        other for other in candidates
-        if abs(len(other) - len(term)) <= max_edits and len(letters ^ set(other)) <= 2 * max_edits
-        and other != term and edit_distance(term, other, max_edits) <= max_edits
-    ]
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Damerau-free Levenshtein distance, giving up early past `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
-
-
-def restrict(node: Node, field_name: str) -> Node:
-    """The same tree with every field-less leaf limited to one field (the --field option)."""
-    if isinstance(node, Term):
-        return node if node.field else Term(node.term, field_name, node.fuzzy, node.prefix, node.boost)
-    if isinstance(node, Phrase):
-        return node if node.field else Phrase(node.terms, field_name)
-    if isinstance(node, Not):
-        return Not(restrict(node.item, field_name))
-    if isinstance(node, And):
-        return And(tuple(restrict(i, field_name) for i in node.items), node.implicit)
-    return Or(tuple(restrict(i, field_name) for i in node.items))

@@ -1,6 +1,6 @@
 """The engine layer: the only code that knows which search engine holds an index.
 
-An engine writes `Article`s into a generation folder and answers query trees (`query.syntax`)
+An engine writes `Article`s into a generation folder and answers query trees (`indexer.query_tree`)
 with stored `Article`s and scores. Everything around it (readers, query syntax, snippets, CLI, API)
 is shared by all engines.
 
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol
 
 from ..errors import ArticleSearchError
 from ..models import SECTIONS, Article
+from ..query_tree import within_edits
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -78,7 +79,7 @@ class EngineWriter(Protocol):
 class EngineIndex(Protocol):
     """An open index generation.
 
-    - `search`: the query tree (`query.syntax`, leaves hold analysed index terms; `Term.boost`
+    - `search`: the query tree (`indexer.query_tree`, leaves hold analysed index terms; `Term.boost`
       weights a term, used by --like) with field weights applied at query time; at most `limit` hits
       best first (or newest first with `sort_by_date`, undated last), `total` counting every match;
       `filters` restrict matches; with `explain` each hit carries per field and term `Contribution`s
@@ -145,8 +146,6 @@ def similar_terms(term: str, max_edits: int, terms_by_prefix: Callable[[str, str
     The body's terms are read first (common words are there), the other fields' only if the body
     has no close term. Reading a letter's terms and filtering them takes ~5-30 ms at 48k articles.
     """
-    from query.syntax import within_edits  # query.syntax imports indexer modules: import it on use
-
     for field in ("body", *(f for f in SECTIONS if f != "body")):
         found = within_edits(term, terms_by_prefix(field, term[:1]), max_edits)
         if found:

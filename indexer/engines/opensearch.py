@@ -22,7 +22,7 @@ from typing import Any, Iterator, Mapping
 from opensearchpy import OpenSearch, helpers
 from opensearchpy import exceptions as os_errors
 
-from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
+from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 
 from .. import analysis
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing

@@ -13,7 +13,7 @@ from typing import Any, Iterator, Mapping
 
 import tantivy
 
-from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
+from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 
 from .. import analysis
 from ..errors import IndexDamaged

@@ -14,7 +14,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from query.syntax import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, positive_leaves
+from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, positive_leaves
 
 from .. import analysis
 from ..errors import IndexDamaged
