@@ -73,6 +73,7 @@ class SearchResults:
     generation: str = ""
     plain_words: bool = False
     suggestion: "Suggestion | None" = None  # the corrected query searched instead (did you mean)
+    warning: str | None = None  # e.g. an older generation answered for a damaged one
 
     def to_dict(self) -> dict[str, Any]:
         return {

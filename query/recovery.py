@@ -27,10 +27,25 @@ class OpenIndex:
     warning: str | None = None
 
 
-def rebuild_command(store: IndexStore, config: Config, meta: dict[str, Any] | None = None) -> str:
-    """The command that rebuilds this index from the corpus it was built from."""
-    dirs: Iterable[str] = (meta or {}).get("corpus_dirs") or [str(d) for d in config.corpus_dirs]
-    return " ".join(["search-index rebuild", *map(shlex.quote, dirs), "--index", shlex.quote(str(store.root))])
+def rebuild_command(store: IndexStore, meta: dict[str, Any] | None = None) -> str:
+    """The command that rebuilds this index from the corpus it was built from.
+
+    The folders come from the metadata of the generation (else of any other generation of the
+    index), never from the configured default: following the advice must not replace an archive
+    with the bundled corpus. With no metadata left, the command says CORPUS_DIR.
+    """
+    dirs: Iterable[str] = _recorded_dirs(meta)
+    if not dirs:
+        for other in reversed(store.generations()):
+            if dirs := _recorded_dirs(other.meta):
+                break
+    quoted = [shlex.quote(d) for d in dirs] or ["CORPUS_DIR"]
+    return " ".join(["search-index rebuild", *quoted, "--index", shlex.quote(str(store.root))])
+
+
+def _recorded_dirs(meta: Any) -> list[str]:
+    dirs = meta.get("corpus_dirs") if isinstance(meta, dict) else None
+    return [str(d) for d in dirs] if isinstance(dirs, list) else []
 
 
 def open_generation(store: IndexStore, name: str, config: Config, damaged: Mapping[str, str] | None = None) -> OpenIndex:
@@ -42,7 +57,12 @@ def open_generation(store: IndexStore, name: str, config: Config, damaged: Mappi
     skip = dict(damaged or {})
     meta: dict[str, Any] | None = None
     problem = skip.get(name, "")
-    if name not in skip:
+    if name in skip:
+        try:
+            meta = store.load(name).meta  # for the rebuild command: the folders it was built from
+        except IndexDamaged:
+            pass
+    else:
         try:
             generation = store.load(name)
             meta = generation.meta
@@ -57,9 +77,9 @@ def open_generation(store: IndexStore, name: str, config: Config, damaged: Mappi
         except ArticleSearchError:
             continue
         warning = (f"{problem}; answering from the previous generation {older.name} instead; "
-                   f"rebuild with: {rebuild_command(store, config, meta or older.meta)}")
+                   f"rebuild with: {rebuild_command(store, meta or older.meta)}")
         return OpenIndex(index, older.name, older.engine, warning)
-    raise IndexDamaged(f"{problem}; rebuild it with: {rebuild_command(store, config, meta)}")
+    raise IndexDamaged(f"{problem}; rebuild it with: {rebuild_command(store, meta)}")
 
 
 def _open(generation: Generation, config: Config) -> EngineIndex:

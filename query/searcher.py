@@ -1,6 +1,8 @@
 """The one search code path behind both the `search` CLI and the Python API."""
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,41 +25,87 @@ if TYPE_CHECKING:
 
 MAX_LIMIT = 10_000
 OPEN_ATTEMPTS = 5  # re-reads of CURRENT when a generation vanishes while being opened
+SEARCH_ATTEMPTS = 8  # a search retried after a switch, a re-open, or a damaged generation set aside
 SORTS = ("relevance", "date")
 
 
+class _Handle:
+    """One open generation, shared by the searches running on it.
+
+    It is closed only when it has been replaced (retired) and no search uses it any more, so a
+    switch never closes an index under a running search. An engine that is not safe for
+    concurrent use (whoosh reads its files through shared file objects) is called by one thread
+    at a time; snippets and rendering run outside that lock.
+    """
+
+    def __init__(self, name: str, opened: OpenIndex, reopened: bool = False) -> None:
+        self.name = name  # the serving generation named by CURRENT
+        self.opened = opened  # what answers: that generation, or an older one if it is damaged
+        self.reopened = reopened  # opened afresh after a read error: another error means real damage
+        self.users = 0
+        self.retired = False
+        concurrent = "concurrent" in getattr(opened.index, "capabilities", ())
+        self.engine_lock: AbstractContextManager[Any] = nullcontext() if concurrent else threading.RLock()
+        self.semantic_lock = threading.Lock()
+        self.semantic: tuple[SemanticRanker | None, str | None] | None = None  # (ranker, warning) once looked up
+
+    @property
+    def index(self) -> EngineIndex:
+        return self.opened.index
+
+    def close_if_unused(self) -> None:
+        if self.retired and self.users == 0:
+            self.opened.index.close()
+
+
 class Searcher:
-    """A long-lived handle on an index folder.
+    """A long-lived handle on an index folder, safe to share between threads.
 
     It follows generation switches: before each search it checks which generation is serving and
-    reopens if a rebuild switched it, so it never keeps answering from a replaced index.
+    opens it if a rebuild switched it, so it never keeps answering from a replaced index. Any number
+    of threads may search at once while generations switch; an open generation is closed only when
+    no search uses it. Only errors reading the index count as damage, and only when a fresh open of
+    the generation fails the same way (see `_after_read_error`); a bad argument is a TypeError or
+    ValueError at the call and never touches the index.
     """
 
     def __init__(self, index: Path | str | None = None, config: Config | None = None,
                  build_if_missing: bool = False, progress: Progress | None = None) -> None:
+        if index is not None and not isinstance(index, (str, Path)):
+            raise TypeError(f"index must be a path, not {type(index).__name__}")
+        if config is not None and not isinstance(config, Config):
+            raise TypeError(f"config must be an indexer.config.Config, not {type(config).__name__}")
         self.config = (config or load_config()).with_(index_dir=Path(index) if index else None)
         self.store = IndexStore(self.config.index_dir)
         if build_if_missing and not self.store.exists():
             from indexer.build import build_index  # only a first run builds: keep it off the query path
 
             build_index(config=self.config, progress=progress)
-        self._generation: str | None = None  # the serving generation named by the pointer
-        self._answering: str | None = None  # the one answering: older if the serving one is damaged
+        self._lock = threading.Lock()  # guards the fields below
+        self._handle: _Handle | None = None
         self._damaged: dict[str, str] = {}  # generation -> why it was found damaged while searching
-        self._engine_name = ""
-        self._index: EngineIndex | None = None
-        self._semantic: tuple[str, SemanticRanker | None] | None = None  # (generation, its ranker)
-        self.warning: str | None = None  # set while an older generation answers for a damaged one
+
+    @property
+    def warning(self) -> str | None:
+        """Set while an older generation answers for a damaged serving one (also on each result)."""
+        handle = self._handle
+        if handle is None:
+            return None
+        return handle.opened.warning or (handle.semantic[1] if handle.semantic else None)
 
     def refresh(self) -> bool:
-        """Switch to the serving generation if it changed; True if it did.
+        """Switch to the serving generation if it changed; True if it did."""
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> bool:
+        """`refresh`, the caller holding `_lock`.
 
         Generations are pruned only by a run holding the index lock, and never the one that served
         before the last switch (see indexer.generations), so the generation named by CURRENT is
         still there when we open it. If a reader is so slow that two switches pass between reading
         CURRENT and opening, the open fails (or falls back to an older generation) and we re-read
-        CURRENT and open the newer generation. An index already open stays readable after its
-        folder is deleted (open files live on). A generation that is really damaged is answered
+        CURRENT and open the newer generation. A generation that is really damaged is answered
         for by an older one (see `query.recovery`).
         """
         for attempt in range(OPEN_ATTEMPTS):
@@ -66,7 +114,7 @@ class Searcher:
                 raise IndexMissing(
                     f"no index at {self.config.index_dir}; build one with: search-index build CORPUS_DIR --index {self.config.index_dir}"
                 )
-            if name == self._generation and self._index is not None:
+            if self._handle is not None and name == self._handle.name and not self._handle.retired:
                 return False
             retry = attempt + 1 < OPEN_ATTEMPTS
             try:
@@ -78,18 +126,56 @@ class Searcher:
             if opened.warning and retry and self.store.current_name() != name:
                 opened.index.close()  # not damaged but replaced meanwhile: open the new one
                 continue
-            self._use(name, opened)
+            self._use(_Handle(name, opened))
             return True
         raise AssertionError("unreachable")
 
-    def _open(self, name: str) -> None:
-        """Open generation `name`, or an older one while it is damaged (see `query.recovery`)."""
-        self._use(name, open_generation(self.store, name, self.config, self._damaged))
+    def _use(self, handle: _Handle | None) -> None:
+        """Make `handle` the one new searches use (the caller holds `_lock`); retire the old one."""
+        old, self._handle = self._handle, handle
+        if old is not None:
+            old.retired = True
+            old.close_if_unused()
 
-    def _use(self, name: str, opened: OpenIndex) -> None:
-        self.close()
-        self._index, self._generation, self._answering = opened.index, name, opened.generation
-        self._engine_name, self.warning = opened.engine, opened.warning
+    def _acquire(self) -> _Handle:
+        with self._lock:
+            self._refresh()
+            handle = self._handle
+            assert handle is not None
+            handle.users += 1
+            return handle
+
+    def _release(self, handle: _Handle) -> None:
+        with self._lock:
+            handle.users -= 1
+            handle.close_if_unused()
+
+    def _after_read_error(self, handle: _Handle, exc: IndexDamaged) -> None:
+        """Decide what a read error means before the search is retried.
+
+        - another thread already replaced the handle, or CURRENT moved on (a rebuild switched and
+          pruned the generation under us): nothing is damaged; the retry opens the serving one;
+        - the first error on a handle: re-open the same generation afresh and retry once;
+        - an error on a fresh handle: that generation is damaged; an older one answers from now
+          on, with a warning, until the next switch.
+        """
+        with self._lock:
+            if handle is not self._handle or handle.retired:
+                return
+            if self.store.current_name() != handle.name:
+                self._use(None)
+                return
+            if handle.reopened:
+                self._damaged[handle.opened.generation] = str(exc)
+                self._use(None)
+                return
+            self._use(None)
+            try:
+                fresh = open_generation(self.store, handle.name, self.config, self._damaged)
+            except IndexDamaged as again:  # no generation opens: the retry reports it
+                self._damaged[handle.opened.generation] = str(again)
+                return
+            self._use(_Handle(handle.name, fresh, reopened=True))
 
     def search(self, query: str = "", limit: int | None = None, context: int | None = None, field: str | None = None,
                snippets: int | None = None, filters: Filters | None = None, *, since: str | None = None,
@@ -101,97 +187,109 @@ class Searcher:
         Keyword options mirror the CLI: `since`/`until` (YYYY, YYYY-MM or YYYY-MM-DD, inclusive),
         `source`, `category`, `sort` ("relevance" or "date", newest first), `explain` (per field and
         term score contributions), `like` (articles similar to that article id, instead of a query),
-        `exact` (no did-you-mean correction of words the index lacks).
+        `exact` (no did-you-mean correction of words the index lacks). Wrong argument types raise
+        TypeError, values out of range QueryError (a ValueError is never raised from the index).
         """
+        _check_types(query=(query, str), limit=(limit, int, None), context=(context, int, None),
+                     field=(field, str, None), snippets=(snippets, int, None), filters=(filters, Filters, None),
+                     since=(since, str, None), until=(until, str, None), source=(source, str, None),
+                     category=(category, str, None), sort=(sort, str), explain=(explain, bool),
+                     like=(like, str, None), exact=(exact, bool))
         limit = self.config.limit if limit is None else limit
         context = self.config.context if context is None else context
         snippet_count = self.config.snippets if snippets is None else snippets
         _check_options(limit, context, snippet_count, field, sort)
         filters = _filters(filters, since, until, source, category)
-        while True:  # each round marks one more generation damaged; _open raises when none is left
-            self.refresh()
+        for attempt in range(SEARCH_ATTEMPTS):
+            handle = self._acquire()
             try:
-                return self._search(query, limit, context, field, snippet_count, filters, sort, explain, like, exact)
+                return self._search(handle, query, limit, context, field, snippet_count, filters, sort, explain, like, exact)
             except IndexDamaged as exc:
-                assert self._generation is not None
-                self._damaged[self._answering or self._generation] = str(exc)
-                self._open(self._generation)
+                if attempt + 1 == SEARCH_ATTEMPTS:
+                    raise
+                self._after_read_error(handle, exc)
+            finally:
+                self._release(handle)
+        raise AssertionError("unreachable")
 
-    def _search(self, query: str, limit: int, context: int, field: str | None, snippet_count: int, filters: Filters,
-                sort: str, explain: bool, like: str | None, exact: bool) -> SearchResults:
-        """One search on the open generation."""
-        assert self._index is not None
-        if like is not None:
-            if query.strip():
-                raise QueryError("give either a query or --like ARTICLE_ID, not both")
-            parsed = self._like(like)
-            filters = replace(filters, exclude_ids=(*filters.exclude_ids, like))
-        else:
-            parsed = parse(query)
-        if field:
-            parsed = ParsedQuery(parsed.text, restrict(parsed.root, field), parsed.plain_words)
-        weights, by_date = self.config.weights, sort == "date"
-        extra = {"explain": True} if explain else {}
-        if explain and not supports(self._index, "explain"):
-            raise QueryError(f"--explain is not supported by the {self._engine_name} engine")
-        ranker = self._ranker() if not (explain or by_date or like is not None) else None
-        depth = limit
-        if ranker is not None:
-            from .semantic import DEPTH, plain_words
+    def _search(self, handle: _Handle, query: str, limit: int, context: int, field: str | None, snippet_count: int,
+                filters: Filters, sort: str, explain: bool, like: str | None, exact: bool) -> SearchResults:
+        """One search on an open generation: the engine under its lock, then snippets outside it."""
+        index, engine_name = handle.index, handle.opened.engine
+        with handle.engine_lock:
+            if like is not None:
+                if query.strip():
+                    raise QueryError("give either a query or --like ARTICLE_ID, not both")
+                parsed = self._like(index, engine_name, like)
+                filters = replace(filters, exclude_ids=(*filters.exclude_ids, like))
+            else:
+                parsed = parse(query)
+            if field:
+                parsed = ParsedQuery(parsed.text, restrict(parsed.root, field), parsed.plain_words)
+            weights, by_date = self.config.weights, sort == "date"
+            extra = {"explain": True} if explain else {}
+            if explain and not supports(index, "explain"):
+                raise QueryError(f"--explain is not supported by the {engine_name} engine")
+            ranker = self._ranker(handle) if not (explain or by_date or like is not None) else None
+            depth = limit
+            if ranker is not None:
+                from .semantic import DEPTH, plain_words
 
-            ranker, depth = (ranker, max(limit, DEPTH)) if plain_words(parsed) else (None, limit)
+                ranker, depth = (ranker, max(limit, DEPTH)) if plain_words(parsed) else (None, limit)
 
-        def run(tree: ParsedQuery) -> tuple[EnginePage, ParsedQuery, bool]:
-            assert self._index is not None
-            page = self._index.search(tree.root, weights, depth, filters, by_date, **extra)
-            if page.total == 0 and (relaxed := tree.relaxed()) is not None:
-                return self._index.search(relaxed.root, weights, depth, filters, by_date, **extra), relaxed, True
-            return page, tree, False
+            def run(tree: ParsedQuery) -> tuple[EnginePage, ParsedQuery, bool]:
+                page = index.search(tree.root, weights, depth, filters, by_date, **extra)
+                if page.total == 0 and (relaxed := tree.relaxed()) is not None:
+                    return index.search(relaxed.root, weights, depth, filters, by_date, **extra), relaxed, True
+                return page, tree, False
 
-        found: Suggestion | None = None
-        can_correct = not exact and like is None and supports(self._index, "similar_terms")
-        fixed = corrected(parsed, self._index) if can_correct else None
-        if fixed is not None:
-            page, searched, fallback = run(fixed[0])
-            if page.total:
-                texts = [t for h in page.hits[:3] for t in (h.article.headline, *h.article.body)]
-                found = suggestion(parsed.text, fixed[1], texts)
-        if found is None:
-            page, searched, fallback = run(parsed)
-        if ranker is not None and page.total:
-            page = self._fuse(ranker, parsed.text, page, limit, bool(filters))  # the model reads typos well
+            found: Suggestion | None = None
+            can_correct = not exact and like is None and supports(index, "similar_terms")
+            fixed = corrected(parsed, index) if can_correct else None
+            if fixed is not None:
+                page, searched, fallback = run(fixed[0])
+                if page.total:
+                    texts = [t for h in page.hits[:3] for t in (h.article.headline, *h.article.body)]
+                    found = suggestion(parsed.text, fixed[1], texts)
+            if found is None:
+                page, searched, fallback = run(parsed)
+            if ranker is not None and page.total:
+                page = self._fuse(index, ranker, parsed.text, page, limit, bool(filters))  # the model reads typos well
         matches = TermMatcher(searched.root)
         hits = tuple(_hit(h, rank, matches, snippet_count, context) for rank, h in enumerate(page.hits, start=1))
-        return SearchResults(parsed.text, page.total, fallback, hits, self._answering or "", parsed.plain_words, found)
+        warning = handle.opened.warning or (handle.semantic[1] if handle.semantic else None)
+        return SearchResults(parsed.text, page.total, fallback, hits, handle.opened.generation, parsed.plain_words,
+                             found, warning)
 
-    def _ranker(self) -> SemanticRanker | None:
+    def _ranker(self, handle: _Handle) -> SemanticRanker | None:
         """The semantic ranker of the answering generation, if it has vectors and semantic ranking is on.
 
         Checked by file first: neither numpy nor the model is loaded for an index without vectors.
+        Looked up once per open generation.
         """
-        answering = self._answering or self._generation or ""
-        if self._semantic is None or self._semantic[0] != answering:
-            path = self.store.root / answering
-            ranker = None
-            if self.config.semantic != "off" and (path / VECTOR_IDS).is_file():
-                from indexer.vectors import semantic_enabled
+        with handle.semantic_lock:
+            if handle.semantic is None:
+                path = self.store.root / handle.opened.generation
+                ranker, warning = None, None
+                if self.config.semantic != "off" and (path / VECTOR_IDS).is_file():
+                    from indexer.vectors import semantic_enabled
 
-                from .semantic import SemanticRanker
+                    from .semantic import SemanticRanker
 
-                try:
-                    ranker = SemanticRanker.open(path, self.config.model_dir) if semantic_enabled(self.config) else None
-                except ArticleSearchError as exc:  # a missing model with semantic = on, damaged vectors
-                    self.warning = f"{exc}; ranking by the words only"
-            self._semantic = (answering, ranker)
-        return self._semantic[1]
+                    try:
+                        ranker = SemanticRanker.open(path, self.config.model_dir) if semantic_enabled(self.config) else None
+                    except ArticleSearchError as exc:  # a missing model with semantic = on, damaged vectors
+                        warning = f"{exc}; ranking by the words only"
+                handle.semantic = (ranker, warning)
+            return handle.semantic[0]
 
-    def _fuse(self, ranker: SemanticRanker, text: str, lexical: EnginePage, limit: int, filtered: bool) -> EnginePage:
+    @staticmethod
+    def _fuse(index: EngineIndex, ranker: SemanticRanker, text: str, lexical: EnginePage, limit: int,
+              filtered: bool) -> EnginePage:
         """Lexical and semantic rankings fused (query.semantic); with filters, or an engine that cannot
         fetch an article by id, only the articles the engine found take part."""
         from .semantic import DEPTH, fuse
 
-        index = self._index
-        assert index is not None
         can_fetch = supports(index, "article") and not filtered
         admits = None if can_fetch else {h.article.id for h in lexical.hits}.__contains__
 
@@ -201,24 +299,23 @@ class Searcher:
 
         return fuse(lexical, ranker.nearest(text, DEPTH, admits), limit, fetch)
 
-    def _like(self, article_id: str) -> ParsedQuery:
-        assert self._index is not None
-        if not supports(self._index, "article"):
-            raise QueryError(f"--like is not supported by the {self._engine_name} engine")
-        article = self._index.article(article_id)
+    def _like(self, index: EngineIndex, engine_name: str, article_id: str) -> ParsedQuery:
+        if not supports(index, "article"):
+            raise QueryError(f"--like is not supported by the {engine_name} engine")
+        article = index.article(article_id)
         if article is None:
             raise QueryError(f"no article with id {article_id!r} in the index")
         from .like import like_query  # only --like needs it: keeps `search` start-up short
 
-        root = like_query(article, self.config.weights, self._index)
+        root = like_query(article, self.config.weights, index)
         if root is None:
             raise QueryError(f"article {article_id!r} has no words to look for")
         return ParsedQuery(f"like:{article_id}", root)
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
+        """Close the open generation once the searches running on it are done."""
+        with self._lock:
+            self._use(None)
 
     def __enter__(self) -> "Searcher":
         return self
@@ -234,6 +331,18 @@ def search(query: str = "", limit: int = 10, index: Path | str | None = None, **
     explain, like, exact)."""
     with Searcher(index, build_if_missing=index is None) as searcher:
         return searcher.search(query, limit=limit, **options)
+
+
+def _check_types(**arguments: tuple[Any, ...]) -> None:
+    """TypeError at the call for an argument of the wrong type (name=(value, allowed types...);
+    None among them allows None). A bool is not accepted as a number."""
+    for name, (value, *allowed) in arguments.items():
+        if value is None and None in allowed:
+            continue
+        types = tuple(t for t in allowed if t is not None)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            wanted = " or ".join(("None" if t is None else t.__name__) for t in allowed)
+            raise TypeError(f"{name} must be {wanted}, not {type(value).__name__}")
 
 
 def _check_options(limit: int, context: int, snippet_count: int, field: str | None, sort: str) -> None:
