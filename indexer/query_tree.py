@@ -6,9 +6,10 @@ parser, so the indexer does not depend on the query layer.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, replace
 from dataclasses import field as attribute
-from typing import Callable, Iterable, Iterator, Union
+from typing import Callable, Iterable, Iterator, Sequence, Union
 
 from .models import SECTIONS
 
@@ -62,6 +63,29 @@ class Phrase:
     @property
     def label(self) -> str:
         return '"' + " ".join(self.terms) + '"'
+
+
+def within_slop(positions: Sequence[Sequence[int]], slop: int) -> bool:
+    """Whether a phrase's words (their positions in a field, one list per word in phrase order) stand
+    within `slop` moves of the phrase somewhere, as Lucene and tantivy count them: each occurrence's
+    position less its place in the phrase, the spread of one occurrence per word at most `slop`.
+    So `"a b"~1` matches "a x b", and "b a" needs ~2 (each word moves once). One occurrence may serve
+    a word repeated in the phrase.
+    """
+    offsets = [sorted(p - place for p in found) for place, found in enumerate(positions)]
+    if not offsets or not all(offsets):
+        return False
+    heap = [(word[0], i, 0) for i, word in enumerate(offsets)]  # the lowest offset not yet passed, per word
+    heapq.heapify(heap)
+    highest = max(word[0] for word in offsets)
+    while True:  # the smallest spread is found by always moving the lowest word forward
+        lowest, i, j = heap[0]
+        if highest - lowest <= slop:
+            return True
+        if j + 1 == len(offsets[i]):
+            return False
+        heapq.heapreplace(heap, (offsets[i][j + 1], i, j + 1))
+        highest = max(highest, offsets[i][j + 1])
 
 
 @dataclass(frozen=True)

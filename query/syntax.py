@@ -2,19 +2,25 @@
 
 Supported: words (all must match), "quoted phrases", field:word and field:"phrase", AND / OR / NOT
 (upper case), -word and +word, parentheses, word~N (fuzzy, N edits, default 1), prefix* .
-A malformed query (unbalanced quote or parenthesis, stray operator) is searched as plain words.
+Lucene's syntax is read as Lucene reads it:
+- `-`, `+` and `!` apply to what follows them: a word, a "phrase" or a (group); `!` is NOT, like `-`.
+- `&&` is AND and `||` is OR.
+- `field:(group)` searches every word of the group in that field (a field inside the group wins).
+- `word^N`, `"phrase"^N` and `(group)^N` weigh those words N times in the score (N > 0, at most 100).
+- `"phrase"~N` lets the phrase's words stand up to N moves apart, as in Lucene (a swap costs 2; N at most 10).
+A malformed query (unbalanced quote or parenthesis, stray operator, a bad ~ or ^) is searched as plain words.
 Words are analysed here with the index's analyzer, so engines receive index terms.
 """
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from indexer.analysis import WORD_RE, analyze_word, fold, normalize, search_key, term_key, terms
 from indexer.errors import QueryError
 from indexer.query_tree import (SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, edit_distance, positive_leaves,
-                                restrict, within_edits)
+                                restrict, transform, within_edits)
 from indexer.query_tree import leaves as all_leaves
 
 __all__ = ["SEARCH_FIELDS", "And", "Node", "Not", "Or", "ParsedQuery", "Phrase", "Term", "TermMatcher", "edit_distance",
@@ -26,6 +32,8 @@ MIN_PREFIX_CHARS = 2  # `a*` would expand to a large part of the vocabulary
 MAX_NESTING = 32  # parentheses and NOT chains deeper than this are read as plain words
 MAX_TERMS = 64  # distinct words and phrases per query: each costs a pass over its postings
 MAX_EXPANDING = 4  # prefix* and word~ terms per query: each may stand for hundreds of index terms
+MAX_BOOST = 100.0  # `word^N`: past this one word outweighs any other anyway
+MAX_SLOP = 10  # `"a phrase"~N`: past this the words are merely in the same passage
 
 
 @dataclass(frozen=True)
@@ -48,14 +56,49 @@ class ParsedQuery:
         return None
 
 
+_SUFFIX = r'(?:[~^][^\s()"]*)?'  # `~N` / `^N` glued to a closing quote or parenthesis
 _TOKEN_RE = re.compile(
-    r'(?P<lparen>\()|(?P<rparen>\))|(?P<quote>"[^"]*"?)|'
-    r'(?P<word>[+-]?(?:[^\s()"]+:"[^"]*"?|[^\s()"]+))'
+    r'(?P<lparen>\()|(?P<rparen>\)' + _SUFFIX + r')|'
+    r'(?P<prefix>[-+!])(?=[^\s)])|'  # an operator on what follows: -word, -"a phrase", -(a group)
+    r'(?P<field>[^\s()":]+):(?=[("])|'  # field:(group), field:"phrase"
+    r'(?P<quote>"[^"]*"?' + _SUFFIX + r')|'
+    r'(?P<word>[^\s()"]+)'
 )
+_OPERATORS = {"AND": "AND", "&&": "AND", "OR": "OR", "||": "OR", "NOT": "NOT"}
+_NUMBER = r"\d+(?:\.\d*)?|\.\d+"
+_MODIFIER_RE = re.compile(rf"~(?P<tilde>\d*)|\^(?P<boost>{_NUMBER})")
+_WORD_MODIFIERS_RE = re.compile(rf"(?P<core>.*?)(?P<modifiers>(?:~\d*|\^(?:{_NUMBER}))*)", re.DOTALL)
 
 
 class _Malformed(Exception):
     pass
+
+
+def _modifiers(suffix: str) -> tuple[str | None, float]:
+    """The `~N` (its digits, "" for a bare ~; None without one) and `^N` boost (1 without one) of a
+    word, phrase or group: each at most once, in either order. Anything else there is malformed."""
+    tilde: str | None = None
+    boost: float | None = None
+    position = 0
+    while position < len(suffix):
+        found = _MODIFIER_RE.match(suffix, position)
+        if found is None or (found["tilde"] is not None and tilde is not None) or (found["boost"] and boost is not None):
+            raise _Malformed()
+        if found["tilde"] is not None:
+            tilde = found["tilde"]
+        else:
+            boost = float(found["boost"])
+            if not boost > 0:  # ^0 would drop the word from the score while still requiring it
+                raise _Malformed()
+        position = found.end()
+    return tilde, min(boost or 1.0, MAX_BOOST)
+
+
+def _boosted(node: Node | None, boost: float) -> Node | None:
+    """Every word of `node` weighed `boost` times more (nested boosts multiply, up to MAX_BOOST)."""
+    if node is None or boost == 1.0:
+        return node
+    return transform(node, lambda leaf: replace(leaf, boost=min(leaf.boost * boost, MAX_BOOST)))
 
 
 def parse(text: str) -> ParsedQuery:
@@ -90,8 +133,12 @@ def _check_size(root: Node) -> None:
 
 
 def _plain_words(text: str) -> Node | None:
-    items = [_word_node(w, None) for w in WORD_RE.findall(text)]
-    return _combine_and([i for i in items if i is not None], implicit=True)
+    return _combine_and(_words(text), implicit=True)
+
+
+def _words(text: str) -> list[Node]:
+    """The words of a text, each as a node, all syntax ignored."""
+    return [node for node in (_word_node(w, None) for w in WORD_RE.findall(text)) if node is not None]
 
 
 def _has_positive(node: Node) -> bool:
@@ -114,7 +161,8 @@ def _combine_and(items: list[Node], implicit: bool) -> Node | None:
     return unique[0] if len(unique) == 1 else And(unique, implicit)
 
 
-def _word_node(word: str, field_name: str | None, fuzzy: int = 0, prefix: bool = False) -> Node | None:
+def _word_node(word: str, field_name: str | None, fuzzy: int = 0, prefix: bool = False, boost: float = 1.0,
+               quoted: bool = False) -> Node | None:
     """A surface word as a node: a term, or a phrase when the analyzer splits it (e.g. IS-KP)."""
     if prefix:
         # The index holds stems: `mobile*` must look for terms starting with "mobil" (the stem of
@@ -123,17 +171,18 @@ def _word_node(word: str, field_name: str | None, fuzzy: int = 0, prefix: bool =
         folded = fold(word.rstrip("*"))
         stem = analyze_word(word.rstrip("*"))
         start = os.path.commonprefix([folded, stem]) if stem else folded
-        return Term(start, field_name, prefix=True) if len(start) >= MIN_PREFIX_CHARS else None
+        return Term(start, field_name, prefix=True, boost=boost, typed=word) if len(start) >= MIN_PREFIX_CHARS else None
     found = terms(word)
     if not found:
         return None
     if len(found) > 1:
-        return Phrase(tuple(found), field_name)
-    return Term(found[0], field_name, fuzzy=fuzzy)
+        return Phrase(tuple(found), field_name, boost=boost, typed=word, quoted=quoted)
+    return Term(found[0], field_name, fuzzy=fuzzy, boost=boost, typed=word, quoted=quoted)
 
 
 class _Parser:
-    """Recursive descent: or := and (OR and)* ; and := unary+ ; unary := (NOT|-|+) unary | atom."""
+    """Recursive descent: or := and (OR and)* ; and := unary+ ; unary := (NOT|-|+|!) unary | atom ;
+    atom := word | "phrase" | field:atom | (or), where a word, phrase or group may end in ~N / ^N."""
 
     def __init__(self, text: str) -> None:
         self.tokens = [m for m in _TOKEN_RE.finditer(text)]
@@ -156,13 +205,18 @@ class _Parser:
     def _peek(self) -> re.Match[str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
-    def _is_op(self, op: str) -> bool:
+    def _op(self) -> str | None:
+        """The operator the next token is (AND / &&, OR / ||, NOT), if it is one."""
         token = self._peek()
-        return token is not None and token.group() == op
+        return _OPERATORS.get(token.group()) if token is not None and token.lastgroup == "word" else None
+
+    def _at_group_end(self) -> bool:
+        token = self._peek()
+        return token is None or token.lastgroup == "rparen"
 
     def _or(self) -> Node | None:
         items = [self._and()]
-        while self._is_op("OR"):
+        while self._op() == "OR":
             self.pos += 1
             items.append(self._and())
         if len(items) == 1:
@@ -175,13 +229,13 @@ class _Parser:
         items: list[Node] = []
         explicit = False
         seen_any = False
-        while (token := self._peek()) is not None and token.group() not in ("OR", ")"):
-            if token.group() == "AND":
+        while not self._at_group_end() and self._op() != "OR":
+            if self._op() == "AND":
                 if not seen_any:
                     raise _Malformed()
                 explicit = True
                 self.pos += 1
-                if self._peek() is None or self._peek().group() in ("OR", ")", "AND"):  # type: ignore[union-attr]
+                if self._at_group_end() or self._op() in ("OR", "AND"):
                     raise _Malformed()
                 continue
             seen_any = True
@@ -193,21 +247,17 @@ class _Parser:
         return _combine_and(items, implicit=not explicit)
 
     def _unary(self) -> Node | None:
+        """NOT, `-` and `!` exclude what follows (a word, "phrase" or group); `+` requires it."""
         token = self._peek()
         assert token is not None
-        text = token.group()
-        if text == "NOT":
+        if self._op() == "NOT" or token.lastgroup == "prefix":
             self.pos += 1
-            if self._peek() is None or self._peek().group() in ("OR", "AND", ")"):  # type: ignore[union-attr]
+            if self._at_group_end() or self._op() in ("OR", "AND"):
                 raise _Malformed()
             self._enter()
             inner = self._unary()
             self.depth -= 1
-            return Not(inner) if inner is not None else None
-        if token.lastgroup == "word" and text[0] in "+-" and len(text) > 1:
-            self.pos += 1
-            inner = self._word(text[1:])
-            return Not(inner) if (inner is not None and text[0] == "-") else inner
+            return inner if inner is None or token.group() == "+" else Not(inner)
         return self._atom()
 
     def _atom(self) -> Node | None:
@@ -218,50 +268,76 @@ class _Parser:
         if kind == "lparen":
             self._enter()
             node = self._or()
-            if not self._is_op(")"):
+            closing = self._peek()
+            if closing is None or closing.lastgroup != "rparen":
                 raise _Malformed()
             self.pos += 1
             self.depth -= 1
-            return node
+            tilde, boost = _modifiers(closing.group()[1:])
+            if tilde is not None:  # a group has no slop or fuzziness
+                raise _Malformed()
+            return _boosted(node, boost)
         if kind == "rparen":
             raise _Malformed()
+        if kind == "field":
+            return self._field(token["field"])
         if kind == "quote":
-            return self._phrase(text, None)
+            return self._phrase(text)
         return self._word(text)
 
-    def _phrase(self, quoted: str, field_name: str | None) -> Node | None:
-        if len(quoted) < 2 or not quoted.endswith('"'):
+    def _field(self, name: str) -> Node | None:
+        """`field:(a group)` or `field:"a phrase"`: its words searched in that field. The name of a
+        field we do not know is searched as words, as in `foo:bar`."""
+        node = self._atom()
+        canonical = FIELD_ALIASES.get(name.lower(), name.lower())
+        if canonical in SEARCH_FIELDS:
+            return restrict(node, canonical) if node is not None else None
+        return _combine_and([*_words(name), *([node] if node is not None else [])], implicit=True)
+
+    def _phrase(self, quoted: str) -> Node | None:
+        """A quoted phrase, with Lucene's `~N` (slop) and `^N` (boost) after the closing quote."""
+        end = quoted.rfind('"')
+        if end < 1:  # no closing quote
             raise _Malformed()
-        found = terms(quoted[1:-1])
+        inside = quoted[1:end]
+        tilde, boost = _modifiers(quoted[end + 1:])
+        found = terms(inside)
         if not found:
             return None
-        return Phrase(tuple(found), field_name) if len(found) > 1 else Term(found[0], field_name)
+        if len(found) == 1:  # one word has nothing to stand apart from: Lucene ignores its ~N too
+            return Term(found[0], boost=boost, typed=inside, quoted=True)
+        return Phrase(tuple(found), slop=min(int(tilde or 0), MAX_SLOP), boost=boost, typed=inside, quoted=True)
 
     def _word(self, text: str) -> Node | None:
-        if text in ("AND", "OR", "NOT"):
+        if text in _OPERATORS:
             raise _Malformed()
         field_name = None
         name, sep, rest = text.partition(":")
         if sep and rest:
             canonical = FIELD_ALIASES.get(name.lower(), name.lower())
-            if canonical in SEARCH_FIELDS:
-                field_name, text = canonical, rest
-                if text.startswith('"'):
-                    return self._phrase(text, field_name)
-            else:  # not a field we know: search the words of it
-                return _combine_and([n for n in (_word_node(w, None) for w in WORD_RE.findall(text)) if n], True)
-        fuzzy_match = re.fullmatch(r"(.+?)~(\d*)", text)
-        if fuzzy_match and WORD_RE.fullmatch(fuzzy_match.group(1)):
-            edits = min(int(fuzzy_match.group(2) or 1), MAX_FUZZY_EDITS)
-            return _word_node(fuzzy_match.group(1), field_name, fuzzy=edits)
-        if text.endswith("*") and WORD_RE.fullmatch(text.rstrip("*")):
-            node = _word_node(text, field_name, prefix=True)
+            if canonical not in SEARCH_FIELDS:  # not a field we know: search the words of it
+                return _combine_and(_words(text), implicit=True)
+            field_name, text = canonical, rest
+        word, tilde, boost = text, None, 1.0
+        split = _WORD_MODIFIERS_RE.fullmatch(text)
+        if split is not None and WORD_RE.search(split["core"]):  # punctuation alone has no ~ or ^ to read
+            word = split["core"]
+            tilde, boost = _modifiers(split["modifiers"])
+            if "~" in word or "^" in word:  # e.g. blair^x, a~b~2: not Lucene's word~N^N
+                raise _Malformed()
+        if tilde is not None:
+            if word.endswith("*"):  # a prefix cannot also be fuzzy
+                raise _Malformed()
+            edits = min(int(tilde or 1), MAX_FUZZY_EDITS)
+            return _word_node(word, field_name, fuzzy=edits, boost=boost)
+        if word.endswith("*") and WORD_RE.fullmatch(word.rstrip("*")):
+            node = _word_node(word, field_name, prefix=True, boost=boost)
             if node is None:
                 self.dropped.append(f"a prefix needs {MIN_PREFIX_CHARS} letters before the *: {text!r}")
             return node
-        if text.startswith("*") or text.startswith("?"):
+        if word.startswith("*") or word.startswith("?"):
             self.dropped.append(f"wildcards only work at the end of a word: {text!r}")
-        return _word_node(text, field_name)
+        return _word_node(word, field_name, boost=boost)
 
 
 class TermMatcher:

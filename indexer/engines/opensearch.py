@@ -285,12 +285,13 @@ def translate(node: Node, weights: Mapping[str, float]) -> dict[str, Any]:
     fields = [node.field] if node.field else [f for f in SEARCH_FIELDS if weights.get(f, 0) > 0]
     if isinstance(node, Phrase):
         return {"multi_match": {"query": " ".join(node.terms), "type": "phrase", "tie_breaker": 1.0,
-                                "fields": _boosted(fields, weights)}}
+                                "fields": _boosted(fields, weights), "slop": node.slop, "boost": node.boost}}
     if node.prefix:
         return {"bool": {"should": [
-            {"prefix": {f: {"value": node.term, "boost": weights.get(f, 1.0) or 1.0}}} for f in fields
+            {"prefix": {f: {"value": node.term, "boost": (weights.get(f, 1.0) or 1.0) * node.boost}}} for f in fields
         ], "minimum_should_match": 1}}
-    query: dict[str, Any] = {"query": node.term, "type": "most_fields", "fields": _boosted(fields, weights)}
+    query: dict[str, Any] = {"query": node.term, "type": "most_fields", "fields": _boosted(fields, weights),
+                             "boost": node.boost}
     if node.fuzzy:
         query.update(fuzziness=node.fuzzy, prefix_length=1, max_expansions=MAX_EXPANSIONS, fuzzy_transpositions=False)
     return {"multi_match": query}

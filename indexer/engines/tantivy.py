@@ -154,14 +154,14 @@ class _Translator:
 
     def leaf(self, node: Term | Phrase, field: str, boost: float) -> tantivy.Query:
         if isinstance(node, Phrase):
-            query = tantivy.Query.phrase_query(self.schema, field, list(node.terms))
+            query = tantivy.Query.phrase_query(self.schema, field, list(node.terms), slop=node.slop)
         elif node.prefix:
             query = tantivy.Query.regex_query(self.schema, field, _regex_escape(node.term) + ".*")
         elif node.fuzzy:
             query = tantivy.Query.fuzzy_term_query(self.schema, field, node.term, distance=node.fuzzy)
         else:
             query = tantivy.Query.term_query(self.schema, field, node.term)
-        boost *= getattr(node, "boost", 1.0)  # a term's own weight (--like), times the field's
+        boost *= node.boost  # the word's or phrase's own weight (^N, --like), times the field's
         return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
 
     def filters(self, filters: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:

@@ -14,7 +14,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, positive_leaves
+from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, positive_leaves, within_slop
 
 from .. import analysis
 from ..errors import IndexDamaged
@@ -417,15 +417,47 @@ class WhooshIndex:
             return ~self._match(node.item, fields)
         result = np.zeros(size, dtype=bool)
         for field in ([node.field] if node.field else fields):
-            if isinstance(node, Phrase):
+            if isinstance(node, Phrase) and node.slop:
+                result |= self._sloppy_phrase(node, field)
+            elif isinstance(node, Phrase):
                 result[list(wq.Phrase(field, list(node.terms)).docs(self._searcher))] = True
             else:
                 for term in _expand(node, field, self._reader):
                     result[self._postings.get(field, term)[0]] = True
         return result
 
+    def _sloppy_phrase(self, node: Phrase, field: str) -> np.ndarray:
+        """Documents whose `field` holds the phrase within `node.slop` moves (`within_slop`, as tantivy
+        and OpenSearch count them; whoosh's own slop keeps the word order and allows it per gap)."""
+        size = self._columns.size
+        has_all = np.ones(size, dtype=bool)
+        for term in set(node.terms):
+            has_term = np.zeros(size, dtype=bool)
+            has_term[self._postings.get(field, term)[0]] = True
+            has_all &= has_term
+        candidates = np.flatnonzero(has_all)
+        result = np.zeros(size, dtype=bool)
+        for leaf, offset in self._reader.leaf_readers():
+            docs = candidates[(candidates >= offset) & (candidates < offset + leaf.doc_count_all())] - offset
+            if docs.size:
+                found = {term: _positions(leaf, field, term, docs) for term in set(node.terms)}
+                for doc in docs.tolist():
+                    result[doc + offset] = within_slop([found[term][doc] for term in node.terms], node.slop)
+        return result
+
     def close(self) -> None:
         self._searcher.close()
+
+
+def _positions(leaf: Any, field: str, term: str, docs: np.ndarray) -> dict[int, list[int]]:
+    """The term's positions in each of `docs` (sorted segment doc numbers that all hold it)."""
+    matcher = leaf.postings(field, term)
+    found: dict[int, list[int]] = {}
+    for doc in docs.tolist():
+        if matcher.is_active() and matcher.id() < doc:
+            matcher.skip_to(doc)
+        found[doc] = matcher.value_as("positions") if matcher.is_active() and matcher.id() == doc else []
+    return found
 
 
 def _expand(node: Term, field: str, reader: Any) -> list[str]:
@@ -450,7 +482,7 @@ def _scored_terms(root: Node, fields: list[str], reader: Any) -> list[ScoredTerm
     for leaf in positive_leaves(root):
         leaf_fields = [leaf.field] if leaf.field else fields
         if isinstance(leaf, Phrase):
-            words = [(t, 1.0, {f: (t,) for f in leaf_fields}) for t in leaf.terms]
+            words = [(t, leaf.boost, {f: (t,) for f in leaf_fields}) for t in leaf.terms]
         elif leaf.prefix or leaf.fuzzy:
             label = f"{leaf.term}*" if leaf.prefix else f"{leaf.term}~"
             words = [(label, leaf.boost, {f: tuple(_expand(leaf, f, reader)) for f in leaf_fields})]
