@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from .config import Config, default_corpus_dirs, load_config
-from .engines import Engine, EngineWriter, describe, discard, get_engine, publish
+from .engines import Engine, EngineWriter, get_engine
 from .errors import ArticleSearchError, BuildFailed, CorpusMissing, IndexDamaged
 from .faults import checkpoint
 from .generations import DEFAULT_KEEP, Generation, IndexStore
@@ -221,11 +221,11 @@ def finish_generation(store: IndexStore, engine: Engine, generation: Path, write
             "corpus_dirs": [str(Path(d).resolve()) for d in roots],
             "previous": previous.name if previous else None,
             "mode": mode,
-            **describe(engine, generation),
+            **engine.describe(generation),
         })
         checkpoint("meta-written")
         store.sync(generation)
-        publish(engine, generation)
+        engine.publish(generation)
         store.publish(generation)
     except BaseException as exc:
         if store.current_name() != generation.name:
@@ -248,19 +248,19 @@ def finish_generation(store: IndexStore, engine: Engine, generation: Path, write
 def stores_elsewhere(engine: Engine) -> bool:
     """True for a service engine (OpenSearch): its documents live outside the generation folder.
 
-    Such engines offer the `discard` hook (see indexer.engines). Cloning their folder does not copy
+    Such engines declare it (`Engine.stores_elsewhere`, see indexer.engines). Cloning their folder does not copy
     the documents, so an update writes into the serving index in place (not one transaction: see
     deploy/OPENSEARCH.md); the manifest is saved only after success, so the next update completes
     an update that failed half way.
     """
-    return callable(getattr(engine, "discard", None))
+    return engine.stores_elsewhere
 
 
 def throw_away(engine: Engine, store: IndexStore, generation: Path, keep_storage: bool = False) -> None:
     """Remove a failed generation: the engine's stored part (if any, and if its own) first, then the folder."""
     if not keep_storage:
         try:
-            discard(engine, generation)
+            engine.discard(generation)
         except ArticleSearchError:
             pass  # the service is down: the folder still goes; the orphan index is pruned later
     store.discard(generation)
@@ -273,10 +273,10 @@ def prune_generations(store: IndexStore, keep: int, config: Config) -> list[str]
     def drop_storage(doomed: Generation) -> None:
         try:
             engine = get_engine(doomed.engine, config)
-            described = describe(engine, doomed.path)
-            if described and any(g.engine == doomed.engine and describe(engine, g.path) == described for g in kept):
+            described = engine.describe(doomed.path)
+            if described and any(g.engine == doomed.engine and engine.describe(g.path) == described for g in kept):
                 return  # an in-place update: a kept generation serves from the same service index
-            discard(engine, doomed.path)
+            engine.discard(doomed.path)
         except ArticleSearchError:
             pass  # unreachable service or damaged folder: the engine's own prune removes orphans later
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .config import Config, load_config
-from .engines import get_engine, publish
+from .engines import get_engine
 from .errors import ArticleSearchError, BuildFailed
 from .faults import checkpoint
 from .generations import IndexStore
@@ -75,7 +75,7 @@ def rollback_index(index_dir: Path, wait: float | None = None, config: Config | 
         started = time.monotonic()
         current = store.current()
         target = store.rollback_target()
-        publish(get_engine(target.engine, config or load_config()), target.path)
+        get_engine(target.engine, config or load_config()).publish(target.path)
         store.publish(target.path)
         notes.append(f"switched from {current.name} back to {target.name}")
         return BuildReport(index_dir=str(store.root), generation=target.name, engine=target.engine,

@@ -45,7 +45,8 @@ class Suggestion:
 def correction(term: str, index: TermIndex) -> str | None:
     """A common index term close to a missing or rare one: the most articles, each edit dividing
     the count by EDIT_COST (so "coronavir" becomes "coronavirus", 8,005 articles at two edits,
-    rather than the misspelling "coronaviur", 5 articles at one).
+    rather than the misspelling "coronaviur", 5 articles at one). Ties break the same way on every
+    engine: the most articles, then fewer edits, then alphabetical order.
 
     Words with digits (codes, model numbers) and words under four letters are left alone. A missing
     word may differ by one edit, or two if it has more than seven letters; a rare one by one edit.
@@ -57,12 +58,12 @@ def correction(term: str, index: TermIndex) -> str | None:
         return None
     needed = max(MIN_COMMON, RATIO * frequency)
     edits = MAX_EDITS if len(term) > LONG and frequency == 0 else 1
-    candidates = [
-        (count / EDIT_COST ** distance, other)
+    candidates = [  # the smallest is the best; equal weighed counts go to the most articles, fewer edits, A-Z
+        (-count / EDIT_COST ** distance, -count, distance, other)
         for other, count in index.similar_terms(term, edits)
         if count >= needed and (distance := edit_distance(term, other, edits)) <= edits
     ]
-    return max(candidates)[1] if candidates else None
+    return min(candidates)[-1] if candidates else None
 
 
 def corrected(parsed: ParsedQuery, index: TermIndex) -> tuple[ParsedQuery, dict[str, str]] | None:

@@ -348,17 +348,24 @@ class TermMatcher:
         self.exact: set[str] = set()
         self.prefixes: list[str] = []
         self.fuzzy: list[tuple[str, int]] = []
+        # a prefix's key is a prefix of the key of every term it expands to, so it serves for them all
+        key_terms: set[str] = set()
         for leaf in positive_leaves(node):
             if isinstance(leaf, Phrase):
                 self.exact.update(leaf.terms)
+                key_terms.update(leaf.terms)
+            elif leaf.expanded is not None:  # resolved by indexer.expansion: the very terms searched
+                self.exact.update(leaf.expanded)
+                key_terms.update((leaf.term,) if leaf.prefix else leaf.expanded)
             elif leaf.prefix:
                 self.prefixes.append(leaf.term)
+                key_terms.add(leaf.term)
             elif leaf.fuzzy:
                 self.fuzzy.append((leaf.term, leaf.fuzzy))
             else:
                 self.exact.add(leaf.term)
-        # a prefix's key is a prefix of the key of every term it expands to, so it serves for them all
-        keys = {term_key(t) for t in (*self.exact, *self.prefixes)}
+                key_terms.add(leaf.term)
+        keys = {term_key(t) for t in key_terms}
         self.keys: frozenset[str] | None = None if self.fuzzy or None in keys else frozenset(keys)  # type: ignore[arg-type]
 
     def __call__(self, term: str) -> bool:

@@ -1,30 +1,33 @@
 """The engine layer: the only code that knows which search engine holds an index.
 
 An engine writes `Article`s into a generation folder and answers query trees (`indexer.query_tree`)
-with stored `Article`s and scores. Everything around it (readers, query syntax, snippets, CLI, API)
-is shared by all engines.
+with stored `Article`s and scores. Everything around it (readers, query syntax, prefix and fuzzy
+expansion, snippets, CLI, API) is shared by all engines. Every engine implements the one contract
+below (`Engine`, `EngineIndex`); `tests/test_conformance.py` checks each gives the same answers.
 
-An engine backed by a service (OpenSearch) keeps its documents outside the generation folder and
-also offers the optional hooks `describe`, `publish` and `discard` (see `service_hooks`): the build
+An engine backed by a service (OpenSearch) keeps its documents outside the generation folder
+(`stores_elsewhere`) and implements the service hooks `describe`, `publish` and `discard`: the build
 records what `describe` says in meta.json, calls `publish` just before the generation starts serving
-and `discard` when a half-built generation is thrown away. Embedded engines need none of them.
+and `discard` when a generation is thrown away. For embedded engines they do nothing.
+
+Categories and sources are keywords: each value one keyword as given, trimmed, lower-cased and its
+inner whitespace collapsed (`keyword`); "News, UK" is the one keyword "news, uk" on every engine, and
+the `--category` / `--source` filters compare the same way.
 """
 from __future__ import annotations
 
 import importlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Literal, Mapping, Protocol
 
 from ..errors import ArticleSearchError
 from ..models import SECTIONS, Article
-from ..query_tree import within_edits
+from ..query_tree import Node, within_edits
 
 if TYPE_CHECKING:
     from ..config import Config
-
-#: Prefix and fuzzy words expand to at most this many index terms, on every engine.
-MAX_EXPANSIONS = 200
 
 ENGINES: dict[str, str] = {
     "whoosh": "indexer.engines.whoosh",
@@ -33,15 +36,33 @@ ENGINES: dict[str, str] = {
 }
 
 
+def keyword(value: str) -> str:
+    """A category or source as every engine indexes and filters it: trimmed, lower-cased, inner
+    whitespace collapsed to one space; commas are kept ("news, uk" is one keyword)."""
+    return " ".join(value.split()).lower()
+
+
+def keywords(values: Iterable[str | None]) -> list[str]:
+    """The distinct non-empty keywords of some categories or sources, in their order."""
+    return list(dict.fromkeys(k for k in (keyword(v) for v in values if v) if k))
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions applied by the engine: dates as ISO strings (inclusive), lower-case names."""
+    """Restrictions applied by the engine: dates as ISO strings (inclusive); a source or category
+    is compared as a `keyword` (made one here, so every engine compares the same text)."""
 
     since: str | None = None
     until: str | None = None
     source: str | None = None
     category: str | None = None
     exclude_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("source", "category"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, keyword(value) or None)
 
     def __bool__(self) -> bool:
         return any((self.since, self.until, self.source, self.category, self.exclude_ids))
@@ -76,39 +97,101 @@ class EngineWriter(Protocol):
     def cancel(self) -> None: ...
 
 
-class EngineIndex(Protocol):
-    """An open index generation.
+Feature = Literal["explain", "similar_terms", "article"]
 
-    - `search`: the query tree (`indexer.query_tree`, leaves hold analysed index terms; `Term.boost`
-      weights a term, used by --like) with field weights applied at query time; at most `limit` hits
-      best first (or newest first with `sort_by_date`, undated last), `total` counting every match;
-      `filters` restrict matches; with `explain` each hit carries per field and term `Contribution`s
-      that add up to its score.
-    - `doc_frequency`: documents holding an index term in a searchable field (the exact count over
-      all fields, or the largest per-field count where that is what the engine keeps).
-    - `similar_terms`: index terms within `max_edits` edits (Levenshtein) of a term, each with its
-      doc frequency; engines may require the first letter to match (the shared `similar_terms`
-      below serves engines that list terms by prefix). Used by `query.suggest`.
-    - `article`: the stored article with that id, or None (used by --like).
-    `explain`, `similar_terms` and `article` are optional: without them the query layer skips
-    did-you-mean and refuses --explain / --like with a clear message (see `supports`).
+
+class EngineIndex(ABC):
+    """An open index generation: the hooks every engine implements, and the features it declares.
+
+    - `search`: the query tree (`indexer.query_tree`, leaves hold analysed index terms, prefix and
+      fuzzy leaves their `expanded` terms: see `indexer.expansion`, which engines call first in case a
+      caller did not) with field weights applied at query time; at most `limit` hits best first (or
+      newest first with `sort_by_date`, undated last), `total` counting every match; `filters`
+      restrict matches; with `explain` (a declared feature) each hit carries per field and term
+      `Contribution`s that add up to its score.
+    - `doc_frequency`: the exact number of articles holding an index term in `field`, or in any
+      searchable field (an article with the word in its headline and body counts once).
+    - `terms_with_prefix`: the field's index terms starting with a prefix, each with an upper bound
+      of its articles in that field (the term dictionary's count, which may include deleted articles
+      until they are merged away). The term list behind prefix and fuzzy expansion and did-you-mean.
+    - `similar_terms`: did-you-mean candidates (shared: see below).
+    - `article`: the stored article with that id, or None (used by --like; a declared feature).
+    An index declares the optional features it offers in `capabilities`; without them the query layer
+    skips did-you-mean and refuses --explain / --like with a clear message (see `supports`).
     """
 
+    capabilities: ClassVar[frozenset[Feature]] = frozenset()
+
+    @abstractmethod
     def doc_count(self) -> int: ...
-    def search(self, root: object, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
+
+    @abstractmethod
+    def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False, explain: bool = False) -> EnginePage: ...
-    def doc_frequency(self, term: str) -> int: ...
-    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]: ...
-    def article(self, article_id: str) -> Article | None: ...
+
+    @abstractmethod
+    def doc_frequency(self, term: str, field: str | None = None) -> int: ...
+
+    def doc_frequencies(self, terms: Iterable[str], field: str | None = None) -> dict[str, int]:
+        """`doc_frequency` of several terms; a service engine answers them in one request."""
+        return {term: self.doc_frequency(term, field) for term in terms}
+
+    @abstractmethod
+    def terms_with_prefix(self, field: str, prefix: str) -> Iterable[tuple[str, int]]: ...
+
+    def counts_exact(self) -> bool:
+        """Whether `terms_with_prefix` counts exactly (no deleted article counted): then a term that
+        only one field holds needs no `doc_frequency` call."""
+        return False
+
+    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
+        """Did-you-mean candidates: index terms within `max_edits` edits of `term` (Levenshtein, a
+        transposition two edits), first letter kept, with exact doc frequencies, alphabetically.
+
+        The body's terms are read first (common words are there), the other fields' only if the body
+        has no close term. Reading a letter's terms and filtering them takes ~5-30 ms at 48k articles.
+        """
+        for field in ("body", *(f for f in SECTIONS if f != "body")):
+            found = within_edits(term, (t for t, _ in self.terms_with_prefix(field, term[:1])), max_edits)
+            if found:
+                counts = self.doc_frequencies(sorted(set(found)))
+                return list(counts.items())
+        return []
+
+    def article(self, article_id: str) -> Article | None:
+        """The stored article with that id, or None; offered by indexes declaring "article"."""
+        raise ArticleSearchError(f"the {type(self).__name__} cannot fetch an article by id")
+
+    @abstractmethod
     def close(self) -> None: ...
 
 
-class Engine(Protocol):
-    name: str
+class Engine(ABC):
+    """Writes and opens the generations of one engine."""
 
+    name: ClassVar[str]
+    #: A service engine: its documents live outside the generation folder (cloning the folder does not
+    #: copy them, so an update writes into the serving index in place: see deploy/OPENSEARCH.md).
+    stores_elsewhere: ClassVar[bool] = False
+
+    @abstractmethod
     def create(self, directory: Path) -> EngineWriter: ...
+
+    @abstractmethod
     def update(self, directory: Path) -> EngineWriter: ...
+
+    @abstractmethod
     def open(self, directory: Path) -> EngineIndex: ...
+
+    def describe(self, directory: Path) -> dict[str, Any]:
+        """What a service engine wants recorded in meta.json (cluster, concrete index); {} otherwise."""
+        return {}
+
+    def publish(self, directory: Path) -> None:
+        """Let a service engine switch its own pointer (an alias) to a generation about to serve."""
+
+    def discard(self, directory: Path) -> None:
+        """Let a service engine remove what it stored for a generation being thrown away."""
 
 
 def get_engine(name: str, config: "Config | None" = None) -> Engine:
@@ -123,7 +206,11 @@ def get_engine(name: str, config: "Config | None" = None) -> Engine:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ArticleSearchError(f"engine {name!r} is not installed ({exc.name}); install it with: pip install -e '.[{name}]'") from None
+        if (exc.name or "").startswith("indexer"):
+            raise  # a broken module of the project, not a missing library
+        extra = "" if name == "whoosh" else f"[{name}]"  # whoosh is a dependency, the others are extras
+        raise ArticleSearchError(f"engine {name!r} needs {exc.name}, which is not installed; "
+                                 f"install it with: pip install 'article-search{extra}'") from None
     if config is not None and hasattr(module, "engine_for"):
         return module.engine_for(config)
     return module.ENGINE
@@ -138,46 +225,6 @@ def summed_contributions(parts: Iterable[tuple[str, str, float]]) -> tuple[Contr
     return tuple(Contribution(field, term, score) for (field, term), score in totals.items() if score > 0)
 
 
-def similar_terms(term: str, max_edits: int, terms_by_prefix: Callable[[str, str], Iterable[str]],
-                  doc_frequency: Callable[[str], int]) -> list[tuple[str, int]]:
-    """Did-you-mean candidates for an engine that lists a field's terms by prefix: index terms within
-    `max_edits` edits of `term`, first letter kept, with doc frequencies.
-
-    The body's terms are read first (common words are there), the other fields' only if the body
-    has no close term. Reading a letter's terms and filtering them takes ~5-30 ms at 48k articles.
-    """
-    for field in ("body", *(f for f in SECTIONS if f != "body")):
-        found = within_edits(term, terms_by_prefix(field, term[:1]), max_edits)
-        if found:
-            return [(t, doc_frequency(t)) for t in sorted(set(found))]
-    return []
-
-
-def supports(index: object, feature: str) -> bool:
-    """Whether an open index offers an optional feature: "explain", "similar_terms" or "article"."""
-    if feature == "explain":
-        import inspect
-
-        return "explain" in inspect.signature(index.search).parameters  # type: ignore[attr-defined]
-    return callable(getattr(index, feature, None))
-
-
-def describe(engine: Engine, directory: Path) -> dict[str, Any]:
-    """What a service engine wants recorded in meta.json (cluster, concrete index); {} otherwise."""
-    hook = getattr(engine, "describe", None)
-    return dict(hook(directory)) if hook else {}
-
-
-def publish(engine: Engine, directory: Path) -> None:
-    """Let a service engine switch its own pointer (an alias) to a generation about to serve."""
-    hook = getattr(engine, "publish", None)
-    if hook:
-        hook(directory)
-
-
-def discard(engine: Engine, directory: Path) -> None:
-    """Let a service engine remove what it stored for a generation being thrown away."""
-    hook = getattr(engine, "discard", None)
-    if hook:
-        hook(directory)
-
+def supports(index: object, feature: Feature) -> bool:
+    """Whether an open index declares an optional feature: "explain", "similar_terms" or "article"."""
+    return isinstance(index, EngineIndex) and feature in index.capabilities

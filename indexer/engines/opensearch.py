@@ -8,6 +8,14 @@ Text fields hold the project's own analysed terms, space-joined and indexed with
 `whitespace` analyzer: stems, stop words and phrase positions are exactly those of the embedded
 engines, and no analysis plugin is needed. The original article is kept, not indexed, in `_source`,
 from which the project's own snippet code works, so the output matches the embedded engines.
+
+Each document also lists its distinct terms per field as keywords (`vocabulary`, doc values only):
+a terms aggregation over them is the engine's term list, with exact article counts, from which
+prefix and fuzzy words are expanded (`indexer.expansion`) and did-you-mean finds candidates.
+
+A read retries while the cluster cannot answer whole (a node just died and its replicas are being
+promoted): connection errors, 503 "all shards failed", failed shards; for up to RETRY_SECONDS with
+growing pauses, then one EngineUnavailable line.
 """
 from __future__ import annotations
 
@@ -16,20 +24,28 @@ import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
+from itertools import count
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy import exceptions as os_errors
 
-from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
+from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, positive_leaves
 
 from .. import analysis
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing
 from ..models import Article
-from . import MAX_EXPANSIONS, Contribution, EngineHit, EnginePage, Filters, summed_contributions
+from ..expansion import expand
+from . import (Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, keywords,
+               summed_contributions)
 
-PARTIAL_RETRIES = 5  # reads retried while some shards fail (a replica being promoted)
+RETRY_SECONDS = 10.0  # a read waits at most this long for the cluster to answer whole again
+RETRY_PAUSES = (0.1, 0.2, 0.5, 1.0, 2.0)  # between tries, the last one repeated
+TRANSIENT_STATUS = (429, 502, 503, 504)
+VOCABULARY = "vocabulary"  # per field, each document's distinct terms as keywords
+MAX_TERM_BYTES = 255  # the whitespace analyzer cuts longer tokens: longer terms are not searchable anyway
+MAX_LISTED_TERMS = 65_535  # terms listed per field and prefix (the cluster's default search.max_buckets)
 
 TARGET_FILE = "opensearch.json"
 BULK_DOCS = 500  # documents per bulk request
@@ -86,6 +102,13 @@ def _errors(url: str, index: str | None = None) -> Iterator[None]:
         raise EngineUnavailable(f"OpenSearch at {url} refused the request: {_reason(exc)}") from None
 
 
+def _transient(exc: os_errors.TransportError) -> bool:
+    """An error a moment may cure: a node unreachable or just lost, shards not yet taken over, a full queue."""
+    if isinstance(exc, os_errors.ConnectionError):
+        return True
+    return exc.status_code in TRANSIENT_STATUS or "all shards failed" in str(exc) or "no_shard_available" in str(exc)
+
+
 def _reason(exc: Exception) -> str:
     """The most telling short text of a client exception."""
     info = getattr(exc, "info", None)
@@ -139,10 +162,12 @@ def mapping(shards: int) -> dict[str, Any]:
         "settings": {"index": {"number_of_shards": shards, "number_of_replicas": 0, "refresh_interval": "-1"}},
         "mappings": {
             "dynamic": "strict",
-            "_source": {"excludes": list(SEARCH_FIELDS)},  # the terms are only for searching
+            "_source": {"excludes": [*SEARCH_FIELDS, VOCABULARY]},  # the terms are only for searching
             "properties": {
                 "article": {"type": "object", "enabled": False},
                 **{name: text for name in SEARCH_FIELDS},
+                VOCABULARY: {"properties": {name: {"type": "keyword", "index": False, "ignore_above": MAX_TERM_BYTES}
+                                            for name in SEARCH_FIELDS}},
                 "path": {"type": "keyword"},
                 "date": {"type": "keyword"},
                 "source": {"type": "keyword"},
@@ -152,25 +177,21 @@ def mapping(shards: int) -> dict[str, Any]:
     }
 
 
-def _keywords(values: Any) -> list[str]:
-    """Lower-case filter keys, split on commas like the whoosh KEYWORD fields."""
-    return [part.strip().lower() for value in values for part in str(value).split(",") if part.strip()]
-
-
 def to_document(article: Article) -> dict[str, Any]:
     stored = {f.name: getattr(article, f.name) for f in fields(Article)}  # not an AnalysedArticle's terms
     stored = {k: v for k, v in stored.items() if v not in (None, "", ())}
     document: dict[str, Any] = {
         "article": stored,
         "path": article.path,
-        "source": _keywords([article.source] if article.source else []),
-        "categories": _keywords(article.categories),
+        "source": keywords([article.source]),
+        "categories": keywords(article.categories),
     }
     if article.date:
         document["date"] = article.date
     terms = analysis.article_terms(article)  # analysed already when parsed in parallel
     for name in SEARCH_FIELDS:
         document[name] = terms[name]
+    document[VOCABULARY] = {name: sorted(set(terms[name].split())) for name in SEARCH_FIELDS}
     return document
 
 
@@ -286,14 +307,15 @@ def translate(node: Node, weights: Mapping[str, float]) -> dict[str, Any]:
     if isinstance(node, Phrase):
         return {"multi_match": {"query": " ".join(node.terms), "type": "phrase", "tie_breaker": 1.0,
                                 "fields": _boosted(fields, weights), "slop": node.slop, "boost": node.boost}}
-    if node.prefix:
+    if node.expanding:  # the terms `indexer.expansion` chose, each field scoring one constant part
+        expanded = list(node.index_terms())
+        if not expanded:
+            return {"match_none": {}}
         return {"bool": {"should": [
-            {"prefix": {f: {"value": node.term, "boost": (weights.get(f, 1.0) or 1.0) * node.boost}}} for f in fields
+            {"terms": {f: expanded, "boost": (weights.get(f, 1.0) or 1.0) * node.boost}} for f in fields
         ], "minimum_should_match": 1}}
     query: dict[str, Any] = {"query": node.term, "type": "most_fields", "fields": _boosted(fields, weights),
                              "boost": node.boost}
-    if node.fuzzy:
-        query.update(fuzziness=node.fuzzy, prefix_length=1, max_expansions=MAX_EXPANSIONS, fuzzy_transpositions=False)
     return {"multi_match": query}
 
 
@@ -308,30 +330,34 @@ def _filter_clauses(filters: Filters) -> tuple[list[dict[str, Any]], list[dict[s
             bounds["lte"] = filters.until + "\uffff"
         allow.append({"range": {"date": bounds}})
     if filters.source:
-        allow.append({"term": {"source": filters.source.lower()}})
+        allow.append({"term": {"source": filters.source}})  # keywords already (see Filters)
     if filters.category:
-        allow.append({"term": {"categories": filters.category.lower()}})
+        allow.append({"term": {"categories": filters.category}})
     deny = [{"ids": {"values": list(filters.exclude_ids)}}] if filters.exclude_ids else []
     return allow, deny
 
 
 # Lucene's explanation names each scored part: "weight(body:bellami in 260) [PerFieldSimilarity] ..."
-# for a term or "phrase", "headline:bellam*^3.0" for a (constant-score) prefix.
+# for a term or "phrase", "headline:(bellami bellamy)^3.0" for the (constant-score) terms of a prefix
+# or fuzzy word, named in --explain by the word as the query tree labels it (bellam*).
 _WEIGHT_RE = re.compile(r"weight\((\w+):(.+) in \d+\)")
-_CONSTANT_RE = re.compile(r"(\w+):(\S+?)(?:\^[\d.]+)?")
+_TERMS_RE = re.compile(r"(\w+):\((.*)\)(?:\^[\d.]+)?")
 
 
-def _contributions(explanation: Mapping[str, Any]) -> tuple[Contribution, ...]:
+def _contributions(explanation: Mapping[str, Any], labels: Mapping[frozenset[str], str]) -> tuple[Contribution, ...]:
     """Per field and term, what it added to the score: the scored parts of Lucene's explanation tree
-    (the boolean nodes above them add up their matching clauses; filters score 0)."""
+    (the boolean nodes above them add up their matching clauses; filters score 0). `labels` names
+    the expanded words by their terms."""
     def parts(node: Mapping[str, Any]) -> Iterator[tuple[str, str, float]]:
         value = float(node.get("value") or 0.0)
         if value <= 0:
             return
         description = str(node.get("description", ""))
-        part = _WEIGHT_RE.match(description) or _CONSTANT_RE.fullmatch(description)
-        if part and part.group(1) in SEARCH_FIELDS:
+        if (part := _WEIGHT_RE.match(description)) and part.group(1) in SEARCH_FIELDS:
             yield part.group(1), part.group(2), value
+            return
+        if (part := _TERMS_RE.fullmatch(description)) and part.group(1) in SEARCH_FIELDS:
+            yield part.group(1), labels.get(frozenset(part.group(2).split()), part.group(2)), value
             return
         for child in node.get("details", ()):
             yield from parts(child)
@@ -339,9 +365,11 @@ def _contributions(explanation: Mapping[str, Any]) -> tuple[Contribution, ...]:
     return summed_contributions(parts(explanation))
 
 
-class OpenSearchIndex:
+class OpenSearchIndex(EngineIndex):
     """One generation's concrete index. If a later rebuild has already deleted it, searches go to
     the alias (the serving index) until the caller reopens the new generation."""
+
+    capabilities = frozenset({"explain", "similar_terms", "article"})
 
     def __init__(self, client: OpenSearch, target: Target) -> None:
         self._client, self._target = client, target
@@ -349,58 +377,77 @@ class OpenSearchIndex:
             if not client.indices.exists(index=target.index):
                 raise IndexMissing(f"OpenSearch index {target.index!r} does not exist at {target.url}; "
                                    f"rebuild with: search-index build --engine opensearch --url {target.url}")
+            mappings = client.indices.get_mapping(index=target.index)
         _require_not_red(client, target.url, target.index)
+        if not all(VOCABULARY in m.get("mappings", {}).get("properties", {}) for m in mappings.values()):
+            raise IndexDamaged(f"OpenSearch index {target.index!r} was built by an older version, without the term "
+                               f"lists prefix and fuzzy words need; rebuild with: search-index rebuild --engine opensearch")
         self._name = target.index
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        """A complete read: retried while shards fail (a node just died and its replicas are taking
-        over), so a search never returns partial results as if they were whole."""
-        for attempt in range(PARTIAL_RETRIES):
-            response = self._call_once(method, **kwargs)
-            failed = int(response.get("_shards", {}).get("failed", 0) or 0)
-            if not failed:
-                return response
-            time.sleep(0.2 * (attempt + 1))
-        total = response.get("_shards", {}).get("total", "?")
-        raise EngineUnavailable(f"OpenSearch at {self._target.url}: {failed} of {total} shards failed to answer; check the nodes")
+        """A complete read: retried while the cluster cannot answer whole (a node just died and its
+        replicas are taking over), so a search neither fails at once nor returns partial results as
+        if they were whole; after RETRY_SECONDS, one EngineUnavailable line."""
+        deadline = time.monotonic() + RETRY_SECONDS
+        for attempt in count():
+            try:
+                response = self._call_once(method, **kwargs)
+                failed = int(response.get("_shards", {}).get("failed", 0) or 0)
+                if not failed:
+                    return response
+                problem = f"{failed} of {response['_shards'].get('total', '?')} shards failed to answer"
+            except os_errors.TransportError as exc:  # connection errors and timeouts included
+                if not _transient(exc):
+                    with _errors(self._target.url, self._name):
+                        raise
+                problem = _reason(exc)
+            pause = RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)]
+            if time.monotonic() + pause > deadline:
+                raise EngineUnavailable(f"OpenSearch at {self._target.url} could not answer for {RETRY_SECONDS:g} s "
+                                        f"({problem}); check the nodes")
+            time.sleep(pause)
+        raise AssertionError("unreachable")
 
     def _call_once(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """A read on the concrete index, falling back once to the alias if the index is gone."""
         try:
-            with _errors(self._target.url, self._name):
-                return getattr(self._client, method)(index=self._name, **kwargs)
-        except IndexMissing:
-            if self._name == self._target.alias:
+            return getattr(self._client, method)(index=self._name, **kwargs)
+        except os_errors.NotFoundError as exc:
+            if "index_not_found" not in str(exc.error) or self._name == self._target.alias:
                 raise
             self._name = self._target.alias
-            with _errors(self._target.url, self._name):
-                return getattr(self._client, method)(index=self._name, **kwargs)
+            return getattr(self._client, method)(index=self._name, **kwargs)
 
     def doc_count(self) -> int:
         return int(self._call("count")["count"])
 
-    def doc_frequency(self, term: str) -> int:
-        """Documents holding the term in the searchable field that has it most often (as whoosh counts)."""
-        body = {"size": 0, "aggs": {"df": {"filters": {"filters": {f: {"term": {f: term}} for f in SEARCH_FIELDS}}}}}
+    def doc_frequency(self, term: str, field: str | None = None) -> int:
+        return self.doc_frequencies([term], field)[term]
+
+    def doc_frequencies(self, terms: Iterable[str], field: str | None = None) -> dict[str, int]:
+        """Articles holding each term in `field` or any searchable field, in one request."""
+        fields = (field,) if field else SEARCH_FIELDS
+        wanted = {f"t{i}": term for i, term in enumerate(dict.fromkeys(terms))}  # filter names: any term is safe
+        if not wanted:
+            return {}
+        filters = {name: {"bool": {"should": [{"term": {f: term}} for f in fields], "minimum_should_match": 1}}
+                   for name, term in wanted.items()}
+        body = {"size": 0, "track_total_hits": False, "aggs": {"df": {"filters": {"filters": filters}}}}
         buckets = self._call("search", body=body)["aggregations"]["df"]["buckets"]
-        return max(int(b["doc_count"]) for b in buckets.values())
+        return {term: int(buckets[name]["doc_count"]) for name, term in wanted.items()}
 
-    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
-        """Index terms within `max_edits` edits of `term` (first letter kept), for did-you-mean.
+    def counts_exact(self) -> bool:
+        return True  # aggregations count live documents only
 
-        The term suggester walks the field's term dictionary on the cluster; like the whoosh engine,
-        the body is asked first and the other fields only if it has no close term.
-        """
-        edits = max(1, min(max_edits, 2))
-        for field in ("body", *(f for f in SEARCH_FIELDS if f != "body")):
-            body = {"size": 0, "suggest": {"near": {"text": term, "term": {
-                "field": field, "suggest_mode": "always", "max_edits": edits, "prefix_length": 1,
-                "min_word_length": 1, "size": 20, "string_distance": "levenshtein"}}}}
-            entries = self._call("search", body=body).get("suggest", {}).get("near", [])
-            found = sorted({o["text"] for e in entries for o in e.get("options", []) if o["text"] != term})
-            if found:
-                return [(t, self.doc_frequency(t)) for t in found]
-        return []
+    def terms_with_prefix(self, field: str, prefix: str) -> list[tuple[str, int]]:
+        """A terms aggregation over the field's `vocabulary` (most articles first; at most MAX_LISTED_TERMS),
+        over the articles holding a term with the prefix only: every article holding a listed term is
+        among them, so the counts stay exact, and a long prefix reads few articles."""
+        body = {"size": 0, "track_total_hits": False, "query": {"prefix": {field: prefix}}, "aggs": {"terms": {"terms": {
+            "field": f"{VOCABULARY}.{field}", "include": re.sub(r"(\W)", r"\\\1", prefix) + ".*",
+            "size": MAX_LISTED_TERMS}}}}
+        buckets = self._call("search", body=body)["aggregations"]["terms"]["buckets"]
+        return [(b["key"], int(b["doc_count"])) for b in buckets]
 
     def article(self, article_id: str) -> Article | None:
         """One stored article by id (for --like)."""
@@ -410,6 +457,7 @@ class OpenSearchIndex:
 
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
+        root = expand(root, self)
         allow, deny = _filter_clauses(filters) if filters else ([], [])
         body: dict[str, Any] = {
             "query": {"bool": {"must": [translate(root, weights)], "filter": allow, "must_not": deny}},
@@ -418,9 +466,11 @@ class OpenSearchIndex:
         if sort_by_date:
             body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, "_score"]
         result = self._call("search", body=body)
+        labels = {frozenset(leaf.index_terms()): leaf.label for leaf in positive_leaves(root)
+                  if isinstance(leaf, Term) and leaf.expanding}
         hits = tuple(
             EngineHit(from_source(h["_source"]), float(h.get("_score") or 0.0),
-                      _contributions(h["_explanation"]) if explain else ())
+                      _contributions(h["_explanation"], labels) if explain else ())
             for h in result["hits"]["hits"]
         )
         return EnginePage(int(result["hits"]["total"]["value"]), hits)
@@ -431,10 +481,11 @@ class OpenSearchIndex:
 
 # -- the engine ---------------------------------------------------------------------------------------
 
-class OpenSearchEngine:
+class OpenSearchEngine(Engine):
     """Writes and opens generations whose documents live in an OpenSearch cluster."""
 
     name = "opensearch"
+    stores_elsewhere = True
 
     def __init__(self, url: str | None = None, alias: str = "articles", shards: int = 1, replicas: int = 1) -> None:
         self.url, self.alias, self.shards, self.replicas = url, alias, shards, replicas

@@ -3,11 +3,18 @@
 tantivy indexes the project's own analysed terms (`indexer.analysis`, space-joined, split by its
 whitespace tokenizer), so stems, stop words and phrase positions are exactly those of the whoosh
 engine. The original article is stored once, as JSON, for results and snippets.
+
+Searching never writes: tantivy takes a lock file in the index folder even to read, so an index is
+opened through a private folder of links to its files (`_open_read_only`), and a user who may only
+read the index folder searches it as well as its owner does.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -18,7 +25,8 @@ from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
-from . import Contribution, EngineHit, EnginePage, Filters, similar_terms, summed_contributions
+from ..expansion import expand
+from . import Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, keywords, summed_contributions
 
 HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
 _RAW = "raw"
@@ -48,11 +56,6 @@ def date_key(value: str | None, upper: bool = False) -> int | None:
     return int(digits.ljust(_DATE_DIGITS, "9" if upper else "0"))
 
 
-def keywords(value: str) -> list[str]:
-    """Comma-separated names, trimmed and lower-cased (as whoosh's KEYWORD field splits them)."""
-    return [k.strip().lower() for k in value.split(",") if k.strip()]
-
-
 def to_json(article: Article) -> bytes:
     record = {
         "id": article.id, "headline": article.headline, "bullets": article.bullets, "body": article.body,
@@ -76,11 +79,9 @@ def to_document(article: Article) -> tantivy.Document:
             doc.add_text(name, terms)
     doc.add_text("id", article.id)
     doc.add_text("path", article.path)
-    for name in keywords(article.source or ""):
-        doc.add_text("source", name)
-    for category in article.categories:
-        for name in keywords(category.replace(",", " ")):
-            doc.add_text("categories", name)
+    for field, values in (("source", (article.source,)), ("categories", article.categories)):
+        for name in keywords(values):
+            doc.add_text(field, name)
     key = date_key(article.date)
     if key is not None:
         doc.add_integer("date", key)
@@ -91,7 +92,8 @@ def to_document(article: Article) -> tantivy.Document:
 class TantivyWriter:
     """Adds articles; `replace` makes an added article replace any with the same id (updates)."""
 
-    def __init__(self, index: tantivy.Index, replace: bool = False) -> None:
+    def __init__(self, folder: Path, index: tantivy.Index, replace: bool = False) -> None:
+        self._folder = folder
         self._writer = index.writer(heap_size=HEAP_BYTES)
         self._replace = replace
 
@@ -106,6 +108,7 @@ class TantivyWriter:
     def commit(self) -> None:
         self._writer.commit()
         self._writer.wait_merging_threads()
+        _readable_as_folder(self._folder)
 
     def cancel(self) -> None:
         self._writer.rollback()
@@ -150,15 +153,14 @@ class _Translator:
                 yield from self.scored_parts(item)
         elif isinstance(node, (Term, Phrase)):
             for field, query in self.field_queries(node):
-                yield field, _label(node), query
+                yield field, node.label, query
 
     def leaf(self, node: Term | Phrase, field: str, boost: float) -> tantivy.Query:
         if isinstance(node, Phrase):
             query = tantivy.Query.phrase_query(self.schema, field, list(node.terms), slop=node.slop)
-        elif node.prefix:
-            query = tantivy.Query.regex_query(self.schema, field, _regex_escape(node.term) + ".*")
-        elif node.fuzzy:
-            query = tantivy.Query.fuzzy_term_query(self.schema, field, node.term, distance=node.fuzzy)
+        elif node.expanding:  # the terms `indexer.expansion` chose, scored as one constant part
+            expanded = list(node.index_terms())
+            query = tantivy.Query.term_set_query(self.schema, field, expanded) if expanded else tantivy.Query.empty_query()
         else:
             query = tantivy.Query.term_query(self.schema, field, node.term)
         boost *= node.boost  # the word's or phrase's own weight (^N, --like), times the field's
@@ -172,9 +174,9 @@ class _Translator:
                 date_key(filters.since) or 0, date_key(filters.until, upper=True) or int("9" * _DATE_DIGITS),
             )))
         if filters.source:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", filters.source.strip().lower())))
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", filters.source)))
         if filters.category:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "categories", filters.category.strip().lower())))
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "categories", filters.category)))
         if filters.exclude_ids:
             clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_set_query(self.schema, "id", list(filters.exclude_ids))))
         return clauses
@@ -184,42 +186,71 @@ def _unreadable(exc: Exception) -> IndexDamaged:
     return IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild")
 
 
-def _label(node: Term | Phrase) -> str:
-    """How --explain names a query word: its term, prefix* or fuzzy~, or the "quoted phrase"."""
-    if isinstance(node, Phrase):
-        return '"' + " ".join(node.terms) + '"'
-    return node.term + ("*" if node.prefix else "~" if node.fuzzy else "")
+def _readable_as_folder(folder: Path) -> None:
+    """tantivy writes its meta.json and .managed.json readable by their owner only (0600); they get the
+    permissions the umask gave the folder, so whoever may read the index may search it."""
+    mode = folder.stat().st_mode & 0o666
+    for name in ("meta.json", ".managed.json"):
+        if (folder / name).exists():
+            os.chmod(folder / name, mode)
 
 
-def _regex_escape(text: str) -> str:
-    """Escape for tantivy's (Rust) regex syntax: every non-word character gets a backslash."""
-    return re.sub(r"([^\w])", r"\\\1", text)
+def _open_read_only(folder: Path) -> tuple[tantivy.Index, tantivy.Searcher]:
+    """The index in `folder` opened without writing there.
+
+    tantivy's `Index.open` takes (and creates) `.tantivy-meta.lock` in the folder it opens, which
+    needs write access: a read-only user got exit 2, or an older generation. A generation's files
+    never change once written, so the index is opened through a private temporary folder of links
+    to them, removed as soon as the searcher is open (open files stay readable).
+    """
+    try:
+        view = Path(tempfile.mkdtemp(prefix="article-search-tantivy-"))
+    except OSError:  # no writable temporary folder: open in place (needs write access)
+        index = tantivy.Index.open(str(folder))
+        return index, index.searcher()
+    try:
+        for entry in os.scandir(folder):
+            if not entry.name.endswith(".lock"):
+                os.symlink(entry.path, view / entry.name)
+        index = tantivy.Index.open(str(view))
+        return index, index.searcher()
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
 
 
-class TantivyIndex:
+class TantivyIndex(EngineIndex):
     """An open tantivy generation; one searcher reused across queries (a generation never changes)."""
+
+    capabilities = frozenset({"explain", "similar_terms", "article"})
 
     def __init__(self, directory: Path) -> None:
         try:
-            self._index = tantivy.Index.open(str(directory / SUBFOLDER))
-            self._searcher = self._index.searcher()
+            self._index, self._searcher = _open_read_only(directory / SUBFOLDER)
+            segments = json.loads((directory / SUBFOLDER / "meta.json").read_bytes())["segments"]
         except Exception as exc:  # tantivy raises ValueError/OSError-like errors on damaged files
             raise IndexDamaged(f"cannot open the index at {directory}: {exc}") from None
         self._schema = self._index.schema
+        self._nothing_deleted = sum(int(s.get("max_doc", 0)) for s in segments) == self._searcher.num_docs
 
     def doc_count(self) -> int:
         return self._searcher.num_docs
 
-    def doc_frequency(self, term: str) -> int:
-        return sum(self._searcher.doc_freq(f, term) for f in SEARCH_FIELDS)
-
-    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
-        """Index terms within `max_edits` edits of `term` (first letter kept), with doc frequencies."""
-        def terms_by_prefix(field: str, prefix: str) -> list[str]:
-            return [other for other, _ in self._searcher.terms_with_prefix(field, prefix)]
-
+    def doc_frequency(self, term: str, field: str | None = None) -> int:
+        """Articles holding the term, counted by a query (tantivy's term dictionary counts per field
+        and keeps deleted articles until segments merge)."""
+        fields = (field,) if field else SEARCH_FIELDS
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, f, term)) for f in fields])
         try:
-            return similar_terms(term, max_edits, terms_by_prefix, self.doc_frequency)
+            return int(self._searcher.search(query, 1, count=True).count or 0)
+        except (ValueError, OSError) as exc:
+            raise _unreadable(exc) from None
+
+    def counts_exact(self) -> bool:
+        return self._nothing_deleted
+
+    def terms_with_prefix(self, field: str, prefix: str) -> list[tuple[str, int]]:
+        try:
+            return self._searcher.terms_with_prefix(field, prefix)
         except (ValueError, OSError) as exc:
             raise _unreadable(exc) from None
 
@@ -232,6 +263,7 @@ class TantivyIndex:
 
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
+        root = expand(root, self)
         translator = _Translator(self._schema, weights)
         query = translator.query(root)
         if filters:
@@ -269,19 +301,19 @@ class TantivyIndex:
         self._index = None  # type: ignore[assignment]
 
 
-class TantivyEngine:
+class TantivyEngine(Engine):
     name = "tantivy"
 
     def create(self, directory: Path) -> TantivyWriter:
         (directory / SUBFOLDER).mkdir()
-        return TantivyWriter(tantivy.Index(schema(), path=str(directory / SUBFOLDER)))
+        return TantivyWriter(directory / SUBFOLDER, tantivy.Index(schema(), path=str(directory / SUBFOLDER)))
 
     def update(self, directory: Path) -> TantivyWriter:
         try:
             index = tantivy.Index.open(str(directory / SUBFOLDER))
         except Exception as exc:
             raise IndexDamaged(f"cannot open the index at {directory}: {exc}") from None
-        return TantivyWriter(index, replace=True)
+        return TantivyWriter(directory / SUBFOLDER, index, replace=True)
 
     def open(self, directory: Path) -> TantivyIndex:
         return TantivyIndex(directory)

@@ -1,7 +1,6 @@
 """The whoosh engine (package whoosh-reloaded): every whoosh call of the project lives here."""
 from __future__ import annotations
 
-from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -9,18 +8,19 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Token as WhooshToken
-from whoosh.analysis import Tokenizer
+from whoosh.analysis import RegexTokenizer, Tokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, positive_leaves, within_slop
+from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, positive_leaves, within_slop
 
 from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
 from ..parallel import default_workers
-from . import MAX_EXPANSIONS, Contribution, EngineHit, EnginePage, Filters, bm25f, similar_terms
+from ..expansion import expand
+from . import Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, bm25f, keywords
 
 LIST_SEPARATOR = "\n"
 
@@ -56,6 +56,15 @@ class AnalysedTermsTokenizer(Tokenizer):
             yield token
 
 
+class KeywordLines(KEYWORD):
+    """Keywords one per line, each indexed whole (`indexer.engines.keyword`: a keyword holds no line
+    break, and may hold a comma, which whoosh's own KEYWORD field would split on)."""
+
+    def __init__(self) -> None:
+        super().__init__(stored=True)
+        self.analyzer = RegexTokenizer(r"[^\n]+")
+
+
 def schema() -> Schema:
     text = dict(analyzer=AnalysedTermsTokenizer(), stored=True, phrase=True)
     return Schema(
@@ -67,21 +76,20 @@ def schema() -> Schema:
         body=TEXT(**text),
         captions=TEXT(**text),
         date=ID(stored=True, sortable=True),
-        source=KEYWORD(stored=True, lowercase=True, commas=True),
-        categories=KEYWORD(stored=True, lowercase=True, commas=True),
+        source=KeywordLines(),
+        categories=KeywordLines(),
         url=STORED,
     )
 
 
 def to_fields(article: Article) -> dict[str, Any]:
-    """whoosh fields: analysed terms indexed, the original text stored (`_stored_<field>`)."""
-    fields: dict[str, Any] = {
-        "id": article.id,
-        "path": article.path,
-        "categories": ",".join(c.replace(",", " ") for c in article.categories),
-    }
-    for name in ("line", "date", "source", "url"):
+    """whoosh fields: analysed terms and keywords indexed, the original text stored (`_stored_<field>`)."""
+    fields: dict[str, Any] = {"id": article.id, "path": article.path}
+    for name in ("line", "date", "url"):
         fields[name] = getattr(article, name)
+    for name, values in (("source", (article.source,)), ("categories", article.categories)):
+        fields[name] = "\n".join(keywords(values))
+        fields[f"_stored_{name}"] = getattr(article, name)
     fields = {k: v for k, v in fields.items() if v is not None and v != ""}
     for name, terms in analysis.article_terms(article).items():
         text = LIST_SEPARATOR.join(article.section_text(name))
@@ -99,9 +107,16 @@ def from_fields(stored: Mapping[str, Any]) -> Article:
     return Article(
         id=stored["id"], headline=stored.get("headline", ""), bullets=split("bullets"), body=split("body"),
         captions=split("captions"), date=stored.get("date"), source=stored.get("source"), url=stored.get("url"),
-        categories=tuple(c for c in (stored.get("categories") or "").split(",") if c),
+        categories=_categories(stored.get("categories")),
         path=stored.get("path", ""), line=stored.get("line"),
     )
+
+
+def _categories(stored: Any) -> tuple[str, ...]:
+    """The categories as given (stored as a tuple; as comma-joined text by indexes built before)."""
+    if isinstance(stored, (tuple, list)):
+        return tuple(stored)
+    return tuple(c for c in (stored or "").split(",") if c)
 
 
 class WhooshWriter:
@@ -289,7 +304,7 @@ def _filter_mask(filters: Filters, columns: _Columns, postings: _Postings) -> np
     for field, value in (("source", filters.source), ("categories", filters.category)):
         if value:
             only = np.zeros(columns.size, dtype=bool)
-            only[postings.get(field, value.lower())[0]] = True
+            only[postings.get(field, value)[0]] = True  # a keyword already (see Filters)
             allowed &= only
     for article_id in filters.exclude_ids:
         allowed[postings.get("id", article_id)[0]] = False
@@ -307,11 +322,13 @@ def _damaged(directory: Path, exc: BaseException) -> IndexDamaged:
     return IndexDamaged(f"the index at {directory} is damaged ({type(exc).__name__}: {detail})")
 
 
-class WhooshIndex:
+class WhooshIndex(EngineIndex):
     """An open whoosh generation; one searcher reused across queries.
 
     whoosh stores the postings; matching and BM25F scoring run over numpy arrays (see `bm25f`).
     """
+
+    capabilities = frozenset({"explain", "similar_terms", "article"})
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
@@ -330,27 +347,28 @@ class WhooshIndex:
         except Exception as exc:  # see _damaged
             raise _damaged(self._directory, exc) from None
 
-    def doc_frequency(self, term: str) -> int:
-        """Documents holding the term, counted in the searchable field that has it most often
-        (whoosh keeps that per field in its term dictionary; the exact union would need postings)."""
+    def doc_frequency(self, term: str, field: str | None = None) -> int:
+        """Articles holding the term, from its postings (the term dictionary counts per field and
+        keeps deleted articles until segments merge)."""
         try:
-            return max(self._reader.doc_frequency(f, term) for f in SEARCH_FIELDS)
+            found = [ids for ids in (self._postings.get(f, term)[0] for f in ((field,) if field else SEARCH_FIELDS)) if ids.size]
+            if len(found) < 2:
+                return int(found[0].size) if found else 0
+            holds = np.zeros(self._columns.size, dtype=bool)
+            for ids in found:
+                holds[ids] = True
+            return int(np.count_nonzero(holds))
         except Exception as exc:  # see _damaged
             raise _damaged(self._directory, exc) from None
 
-    def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
-        """Index terms within `max_edits` edits of `term` (first letter kept), with doc frequencies.
+    def counts_exact(self) -> bool:
+        return not self._reader.has_deletions()
 
-        Reads the terms with the same first letter (whoosh's own Levenshtein automaton, in Python,
-        took 150-250 ms at 48k articles; this ~5-30 ms).
-        """
-        def terms_by_prefix(field: str, prefix: str) -> Iterator[str]:
-            return (t.decode("utf-8") for t in self._reader.expand_prefix(field, prefix))
-
+    def terms_with_prefix(self, field: str, prefix: str) -> list[tuple[str, int]]:
+        """Reads the field's terms from the prefix on (whoosh's own Levenshtein automaton, in Python,
+        took 150-250 ms at 48k articles for did-you-mean; a letter's terms ~5-30 ms)."""
         try:
-            return similar_terms(term, max_edits, terms_by_prefix, self.doc_frequency)
-        except IndexDamaged:
-            raise
+            return [(text.decode("utf-8"), info.doc_frequency()) for text, info in self._reader.iter_prefix(field, prefix)]
         except Exception as exc:  # see _damaged
             raise _damaged(self._directory, exc) from None
 
@@ -363,6 +381,7 @@ class WhooshIndex:
 
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
+        root = expand(root, self)
         try:
             return self._search(root, weights, limit, filters, sort_by_date, explain)
         except Exception as exc:  # see _damaged
@@ -376,7 +395,7 @@ class WhooshIndex:
         candidates = np.flatnonzero(matched)
         if candidates.size == 0:
             return EnginePage(0, ())
-        stats = [self._term_stats(*scored) for scored in _scored_terms(root, fields, self._reader)]
+        stats = [self._term_stats(*scored) for scored in _scored_terms(root, fields)]
         norms = {f: self._columns.norm(f) for f in SEARCH_FIELDS}
         scores, shares = bm25f.score(stats, field_weights, norms, self._columns.size, self.doc_count(), explain)
         if sort_by_date:
@@ -422,7 +441,7 @@ class WhooshIndex:
             elif isinstance(node, Phrase):
                 result[list(wq.Phrase(field, list(node.terms)).docs(self._searcher))] = True
             else:
-                for term in _expand(node, field, self._reader):
+                for term in node.index_terms():
                     result[self._postings.get(field, term)[0]] = True
         return result
 
@@ -460,19 +479,10 @@ def _positions(leaf: Any, field: str, term: str, docs: np.ndarray) -> dict[int, 
     return found
 
 
-def _expand(node: Term, field: str, reader: Any) -> list[str]:
-    """The index terms a leaf stands for: itself, or its prefix / fuzzy expansions."""
-    if node.prefix:
-        return [reader.schema[field].from_bytes(b) for b in islice(reader.expand_prefix(field, node.term), MAX_EXPANSIONS)]
-    if node.fuzzy:
-        return list(islice(reader.terms_within(field, node.term, node.fuzzy, prefix=1), MAX_EXPANSIONS))
-    return [node.term]
-
-
 ScoredTerm = tuple[str, float, dict[str, tuple[str, ...]]]
 
 
-def _scored_terms(root: Node, fields: list[str], reader: Any) -> list[ScoredTerm]:
+def _scored_terms(root: Node, fields: list[str]) -> list[ScoredTerm]:
     """(label, boost, {field: index terms}) per distinct positive word of the query.
 
     Phrases score by their words. A prefix or fuzzy word scores as one term whose frequencies add up
@@ -483,11 +493,8 @@ def _scored_terms(root: Node, fields: list[str], reader: Any) -> list[ScoredTerm
         leaf_fields = [leaf.field] if leaf.field else fields
         if isinstance(leaf, Phrase):
             words = [(t, leaf.boost, {f: (t,) for f in leaf_fields}) for t in leaf.terms]
-        elif leaf.prefix or leaf.fuzzy:
-            label = f"{leaf.term}*" if leaf.prefix else f"{leaf.term}~"
-            words = [(label, leaf.boost, {f: tuple(_expand(leaf, f, reader)) for f in leaf_fields})]
         else:
-            words = [(leaf.term, leaf.boost, {f: (leaf.term,) for f in leaf_fields})]
+            words = [(leaf.label, leaf.boost, {f: leaf.index_terms() for f in leaf_fields})]
         for label, boost, by_field in words:
             key = (label, tuple(leaf_fields))
             seen[key] = (max(seen.get(key, (0.0, {}))[0], boost), by_field)
@@ -501,7 +508,7 @@ def _explanation(shares: bm25f.Shares, docnum: int) -> tuple[Contribution, ...]:
     )
 
 
-class WhooshEngine:
+class WhooshEngine(Engine):
     name = "whoosh"
 
     def create(self, directory: Path, procs: int | None = None) -> WhooshWriter:
