@@ -131,6 +131,31 @@ def test_damage_found_while_searching_switches_to_the_previous_generation(index_
         results = searcher.search("broadband")
         assert results.generation == previous(index_copy).name and results.hits
         assert searcher.warning and "decompressing" in searcher.warning
+        # the advice names the folders the index was built from, not the bundled corpus
+        assert results.warning == searcher.warning
+        assert f"rebuild with: search-index rebuild {CORPUS.resolve()} --index {index_copy}" in results.warning
+
+
+def test_a_read_error_that_a_fresh_open_does_not_repeat_is_not_damage(index_copy: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """One failed read (a file replaced under an open index, a glitch) re-opens the generation and
+    searches again; the serving generation keeps answering, with no warning."""
+    from indexer.engines.whoosh import WhooshIndex
+
+    real_search = WhooshIndex.search
+    failures = [IndexDamaged(f"the index at {serving(index_copy)} is damaged (struct.error: unpack requires a buffer)")]
+
+    def search(self: WhooshIndex, *args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real_search(self, *args, **kwargs)
+
+    with Searcher(index_copy) as searcher:
+        expected = [h.id for h in searcher.search("broadband").hits]
+        monkeypatch.setattr(WhooshIndex, "search", search)
+        results = searcher.search("broadband")
+        assert [h.id for h in results.hits] == expected and not failures
+        assert results.generation == serving(index_copy).name and results.warning is None and searcher.warning is None
 
 
 def test_a_rebuild_clears_the_fallback(index_copy: Path) -> None:
