@@ -29,6 +29,12 @@ _POSSESSIVE_RE = re.compile(r"['’]s$")
 
 _stemmer = Stemmer.Stemmer("english")
 
+#: Raise whenever a change in this module gives other terms for the same text (tokenizing, folding,
+#: normalising): every index records it with the stemmer and stop words (indexer.generations.Analysis),
+#: and an index built by another analysis must be rebuilt, not searched or updated with this one.
+VERSION = 1
+STEMMER = f"snowball english, PyStemmer {Stemmer.version()}"
+
 
 class Token(NamedTuple):
     """An analysed term with its position (among kept terms) and character span in the text."""

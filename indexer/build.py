@@ -15,7 +15,7 @@ from .config import Config, default_corpus_dirs, load_config
 from .engines import Engine, EngineWriter, get_engine
 from .errors import ArticleSearchError, BuildFailed, CorpusMissing, IndexDamaged
 from .faults import checkpoint
-from .generations import DEFAULT_KEEP, Generation, IndexStore
+from .generations import DEFAULT_KEEP, Analysis, Generation, GenerationMeta, IndexStore
 from .manifest import UNKNOWN_MTIME, FileEntry, Manifest, count_changes, file_digest, stat_after_read
 from .models import Article, BuildReport, Skipped
 from .parallel import read_files
@@ -89,7 +89,7 @@ def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Confi
             batch.problems.extend(problems or [Skipped(key, "disappeared while being read")])
         else:
             batch.entries[key] = FileEntry(key, str(file.root), file.size, UNKNOWN_MTIME if mtime is None else mtime,
-                                           digest, tuple(ids), tuple(problems), tuple(duplicates))
+                                           digest, tuple(ids), tuple(problems), tuple(duplicates), file.label)
         progress.advance(file.size)
         checkpoint("file-indexed")
     return batch
@@ -110,9 +110,9 @@ def corpus_roots(config: Config, explicit: bool, store: IndexStore) -> tuple[Pat
     if explicit or config.corpus_dirs != default_corpus_dirs({}):
         return config.corpus_dirs
     try:
-        recorded = store.current().meta.get("corpus_dirs") or []
+        recorded = store.current().meta.corpus_dirs
     except ArticleSearchError:
-        recorded = []
+        recorded = ()
     return tuple(Path(p) for p in recorded) or config.corpus_dirs
 
 
@@ -121,6 +121,14 @@ def require_roots(roots: Iterable[Path]) -> None:
     for root in roots:
         if not Path(root).exists():
             raise CorpusMissing(f"corpus folder {root} does not exist; nothing was changed")
+
+
+def no_article_files(roots: Iterable[Path], serving: int) -> CorpusMissing:
+    """The refusal of folders that hold no article file at all (an unmounted share, a wrong path):
+    indexing them would empty the index; `serving` articles would be lost."""
+    loss = f"refusing to remove all {serving:,} articles" if serving else "refusing to build an empty index"
+    return CorpusMissing(f"no article files under {', '.join(map(str, roots))} (an unmounted share?); {loss}; "
+                         f"nothing was changed (pass --allow-empty to do it on purpose)")
 
 
 def resolve(config: Config | None, corpus_dirs: Iterable[Path] | None, index_dir: Path | None) -> tuple[Config, bool]:
@@ -137,26 +145,33 @@ def build_index(
     keep: int = DEFAULT_KEEP,
     wait: float | None = None,
     mode: str = "build",
+    *,
+    engine: str | None = None,
+    allow_empty: bool = False,
 ) -> BuildReport:
     """Index the corpus folders into a new generation of `index_dir` and make it the serving one.
 
     Holds the index lock (LockHeld if another run has it, after `wait` seconds). On any failure the
-    half-built generation is removed and the previous one keeps serving (BuildFailed).
+    half-built generation is removed and the previous one keeps serving (BuildFailed). Folders that
+    hold no article file are refused (CorpusMissing) unless `allow_empty`. An existing index keeps
+    its engine unless `engine` names another; `config.engine` is the engine of a new index.
     """
     config, explicit = resolve(config, corpus_dirs, index_dir)
-    return locked_run(config.index_dir, mode, wait,
-                      lambda store, notes: full_build(store, config, explicit, progress or NoProgress(), keep, mode, notes))
+    return locked_run(config.index_dir, mode, wait, lambda store, notes: full_build(
+        store, config, explicit, progress or NoProgress(), keep, mode, notes, engine, allow_empty))
 
 
 def full_build(store: IndexStore, config: Config, explicit: bool, progress: Progress, keep: int, mode: str,
-               notes: list[str]) -> BuildReport:
+               notes: list[str], engine_name: str | None = None, allow_empty: bool = False) -> BuildReport:
     """Write every article of the corpus into a fresh generation and publish it (caller holds the lock)."""
     started = time.monotonic()
     roots = corpus_roots(config, explicit, store)
     require_roots(roots)
-    engine = get_engine(config.engine, config)
     previous = serving_or_none(store, notes)
+    engine = get_engine(engine_name or kept_engine(store, previous) or config.engine, config)
     files, listing_problems = find_files(roots, config.follow_symlinks)
+    if not files and not allow_empty:
+        raise no_article_files(roots, (previous.meta.articles or 0) if previous else 0)
     progress.start(sum(f.size for f in files))
     try:
         generation = store.new_generation()
@@ -171,6 +186,15 @@ def full_build(store: IndexStore, config: Config, explicit: bool, progress: Prog
     before = Manifest.load(previous.path) if previous else None
     return finish_generation(store, engine, generation, write, previous, before, roots, keep, mode, listing_problems,
                              started, notes, config)
+
+
+def kept_engine(store: IndexStore, serving: Generation | None) -> str | None:
+    """The engine an existing index was built with: the serving generation's, else (it is damaged)
+    the newest readable one's; None for a new index."""
+    if serving is not None:
+        return serving.engine
+    generations = store.generations() if store.root.is_dir() else []
+    return generations[-1].engine if generations else None
 
 
 def serving_or_none(store: IndexStore, notes: list[str]) -> Generation | None:
@@ -214,15 +238,11 @@ def finish_generation(store: IndexStore, engine: Engine, generation: Path, write
         checkpoint("checked")
         manifest.save(generation)
         checkpoint("manifest-written")
-        store.write_meta(generation, {
-            "engine": engine.name,
-            "built_at": time.time(),
-            "articles": manifest.article_count,
-            "corpus_dirs": [str(Path(d).resolve()) for d in roots],
-            "previous": previous.name if previous else None,
-            "mode": mode,
-            **engine.describe(generation),
-        })
+        store.write_meta(generation, GenerationMeta(
+            engine=engine.name, built_at=time.time(), articles=manifest.article_count,
+            corpus_dirs=tuple(str(Path(d).resolve()) for d in roots), previous=previous.name if previous else None,
+            mode=mode, service=engine.describe(generation), analysis=Analysis.current(),
+        ))
         checkpoint("meta-written")
         store.sync(generation)
         engine.publish(generation)

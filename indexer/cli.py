@@ -17,6 +17,7 @@ from .errors import ArticleSearchError, BuildFailed, EngineUnavailable, LockHeld
 from .generations import DEFAULT_KEEP
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 75
+SHOWN_DUPLICATES = 5  # duplicate-id reports shown one per line; the rest are counted
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,8 +33,12 @@ def _print_report(report: "object", as_json: bool, quiet: bool) -> None:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     if quiet:
         return
+    unshown = set([item for item in report.skipped if item.reason.startswith("duplicate id")][SHOWN_DUPLICATES:])
     for item in report.skipped:
-        click.echo(f"skipped {item}", err=True)
+        if item not in unshown:
+            click.echo(f"skipped {item}", err=True)
+    if unshown:
+        click.echo(f"... and {len(unshown):,} more articles skipped as duplicate ids (--json lists them all)", err=True)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     where = f"-> {report.index_dir} [{report.generation}, {report.engine}]"
@@ -76,7 +81,12 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 wait_option = click.option("--wait", type=click.FloatRange(0), default=None, metavar="SECONDS",
                            help="If another run holds the lock, wait up to SECONDS for it (default: exit 75 at once).")
-engine_option = click.option("--engine", default=None, help="Search engine to build with (default whoosh).")
+engine_option = click.option("--engine", default=None, help=(
+    "Search engine to build with. An existing index keeps its engine unless this is given; a new one gets "
+    "$ARTICLE_SEARCH_ENGINE / search.toml's engine, else whoosh."))
+allow_empty_option = click.option("--allow-empty", is_flag=True, help=(
+    "Index folders that hold no article file (empties the index). Without it such folders are refused: "
+    "an unmounted share must not wipe the index."))
 url_option = click.option("--url", default=None, help="OpenSearch cluster URL(s), comma-separated (default $ARTICLE_SEARCH_OPENSEARCH_URL).")
 shards_option = click.option("--shards", type=click.IntRange(1, 1024), default=None, help="OpenSearch primary shards of the new index (default 1).")
 replicas_option = click.option("--replicas", type=click.IntRange(0, 16), default=None, help="OpenSearch replicas of each shard (default 1).")
@@ -89,8 +99,8 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _engine_config(engine: str | None, url: str | None, shards: int | None, replicas: int | None) -> Config:
-    return load_config().with_(engine=engine, opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
+def _engine_config(url: str | None, shards: int | None, replicas: int | None) -> Config:
+    return load_config().with_(opensearch_url=url, opensearch_shards=shards, opensearch_replicas=replicas)
 
 
 keep_option = click.option("--keep", type=click.IntRange(1), default=DEFAULT_KEEP, show_default=True,
@@ -101,48 +111,59 @@ keep_option = click.option("--keep", type=click.IntRange(1), default=DEFAULT_KEE
 @corpus_argument
 @index_option
 @engine_options
+@allow_empty_option
 @json_option
 @quiet_option
 def build(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, url: str | None, shards: int | None,
-          replicas: int | None, as_json: bool, quiet: bool) -> None:
-    """Index CORPUS_DIRS (default $ARTICLE_SEARCH_CORPUS or the bundled corpus/) recursively."""
-    _full(corpus_dirs, index, _engine_config(engine, url, shards, replicas), as_json, quiet, None, DEFAULT_KEEP, "build")
+          replicas: int | None, allow_empty: bool, as_json: bool, quiet: bool) -> None:
+    """Index CORPUS_DIRS (default $ARTICLE_SEARCH_CORPUS or the bundled corpus/) recursively.
+
+    Article ids are paths relative to the folder; with several folders each id starts with the folder's
+    name (the fewest trailing parts of its path that tell the folders apart: business/001.txt).
+    """
+    _full(corpus_dirs, index, engine, _engine_config(url, shards, replicas), allow_empty, as_json, quiet, None,
+          DEFAULT_KEEP, "build")
 
 
 @main.command()
 @corpus_argument
 @index_option
 @engine_options
+@allow_empty_option
 @keep_option
 @wait_option
 @json_option
 @quiet_option
 def rebuild(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, url: str | None, shards: int | None,
-            replicas: int | None, keep: int, wait: float | None, as_json: bool, quiet: bool) -> None:
+            replicas: int | None, allow_empty: bool, keep: int, wait: float | None, as_json: bool, quiet: bool) -> None:
     """Full build into a new generation, check it, switch to it atomically, prune old generations.
 
     With no CORPUS_DIRS: $ARTICLE_SEARCH_CORPUS / search.toml, else the folders the index was built from.
     """
-    _full(corpus_dirs, index, _engine_config(engine, url, shards, replicas), as_json, quiet, wait, keep, "rebuild")
+    _full(corpus_dirs, index, engine, _engine_config(url, shards, replicas), allow_empty, as_json, quiet, wait, keep,
+          "rebuild")
 
 
-def _full(corpus_dirs: tuple[Path, ...], index: Path | None, config: Config, as_json: bool, quiet: bool,
-          wait: float | None, keep: int, mode: str) -> None:
+def _full(corpus_dirs: tuple[Path, ...], index: Path | None, engine: str | None, config: Config, allow_empty: bool,
+          as_json: bool, quiet: bool, wait: float | None, keep: int, mode: str) -> None:
     from .build import build_index
     from .progress import ProgressBar
 
     progress = ProgressBar("indexing", enabled=not quiet)
-    _run(lambda: build_index(corpus_dirs or None, index, config, progress, keep, wait, mode), as_json, quiet, progress)
+    _run(lambda: build_index(corpus_dirs or None, index, config, progress, keep, wait, mode, engine=engine,
+                             allow_empty=allow_empty), as_json, quiet, progress)
 
 
 @main.command()
 @corpus_argument
 @index_option
+@allow_empty_option
 @keep_option
 @wait_option
 @json_option
 @quiet_option
-def update(corpus_dirs: tuple[Path, ...], index: Path | None, keep: int, wait: float | None, as_json: bool, quiet: bool) -> None:
+def update(corpus_dirs: tuple[Path, ...], index: Path | None, allow_empty: bool, keep: int, wait: float | None, as_json: bool,
+           quiet: bool) -> None:
     """Re-read only added and changed files, drop articles of removed files, switch atomically.
 
     With no CORPUS_DIRS: $ARTICLE_SEARCH_CORPUS / search.toml, else the folders the index was built from.
@@ -151,7 +172,8 @@ def update(corpus_dirs: tuple[Path, ...], index: Path | None, keep: int, wait: f
     from .update import update_index
 
     progress = ProgressBar("updating", enabled=not quiet)
-    _run(lambda: update_index(corpus_dirs or None, index, load_config(), progress, keep, wait), as_json, quiet, progress)
+    _run(lambda: update_index(corpus_dirs or None, index, load_config(), progress, keep, wait, allow_empty=allow_empty),
+         as_json, quiet, progress)
 
 
 @main.command()
@@ -180,7 +202,7 @@ def status(index: Path | None, as_json: bool) -> None:
         raise SystemExit(_fail(str(exc), EXIT_USAGE))
     if as_json:
         click.echo(json.dumps(info.to_dict(), ensure_ascii=False, indent=2))
-        return
+        raise SystemExit(EXIT_USAGE if info.problems else EXIT_OK)
     click.echo(f"index:       {info.index_dir}")
     if info.current is None and info.pointer:
         click.echo(f"serving:     {info.pointer} is missing or damaged (repair with: search-index rebuild)")
@@ -215,6 +237,9 @@ def status(index: Path | None, as_json: bool) -> None:
                 click.echo(f"             skipped {where}: {item['reason']}")
         if last.get("error"):
             click.echo(f"             error: {last['error']}")
+    for problem in info.problems:
+        _fail(problem, EXIT_USAGE)
+    raise SystemExit(EXIT_USAGE if info.problems else EXIT_OK)
 
 
 @main.command("fetch-model")

@@ -17,13 +17,16 @@ open index keeps working after its folder is deleted (POSIX keeps unlinked open 
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
+import shlex
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 from .errors import ArticleSearchError, IndexDamaged, IndexMissing
 from .faults import checkpoint
@@ -39,11 +42,111 @@ NOT_CLONED = frozenset({META, MANIFEST})
 
 
 @dataclass(frozen=True)
+class Analysis:
+    """What turned text into index terms (indexer.analysis): an index is searched and updated only by the same."""
+
+    version: int
+    stemmer: str
+    stop_words: str  # digest of the stop-word list
+
+    @classmethod
+    def current(cls) -> "Analysis":
+        from . import analysis
+
+        digest = hashlib.blake2b(" ".join(sorted(analysis.STOP_WORDS)).encode(), digest_size=8).hexdigest()
+        return cls(analysis.VERSION, analysis.STEMMER, digest)
+
+    def differences(self, other: "Analysis") -> str:
+        """What differs, for a message: "stemmer snowball english, PyStemmer 2.2 (now ...)"."""
+        return ", ".join(f"{name} {getattr(self, name)} (now {getattr(other, name)})"
+                         for name in ("version", "stemmer", "stop_words") if getattr(self, name) != getattr(other, name))
+
+
+@dataclass(frozen=True)
+class GenerationMeta:
+    """meta.json of a generation, checked when read: a malformed one is damage, not a traceback.
+
+    `service` is what a service engine recorded (indexer.engines.describe: cluster, concrete index),
+    kept as top-level keys of meta.json. `analysis` is None for generations written before it was recorded.
+    """
+
+    engine: str
+    built_at: float | None = None
+    articles: int | None = None
+    corpus_dirs: tuple[str, ...] = ()
+    previous: str | None = None
+    mode: str | None = None
+    service: Mapping[str, Any] = field(default_factory=dict)
+    analysis: Analysis | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {**self.service, "engine": self.engine, "built_at": self.built_at, "articles": self.articles,
+                                "corpus_dirs": list(self.corpus_dirs), "previous": self.previous, "mode": self.mode}
+        if self.analysis is not None:
+            data["analysis"] = {"version": self.analysis.version, "stemmer": self.analysis.stemmer,
+                                "stop_words": self.analysis.stop_words}
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> "GenerationMeta":
+        """Parse and check meta.json's content; ValueError says what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError(f"it holds a JSON {type(data).__name__}, not an object")
+        previous = _optional(data, "previous", str)
+        if previous is not None and (not previous.startswith(PREFIX) or "/" in previous):
+            raise ValueError(f"'previous' is {previous!r}, not a generation name")
+        built_at = _optional(data, "built_at", (int, float))
+        if built_at is not None and not math.isfinite(built_at):
+            raise ValueError(f"'built_at' is {built_at!r}, not a time")
+        articles = _optional(data, "articles", int)
+        if articles is not None and articles < 0:
+            raise ValueError(f"'articles' is {articles}")
+        dirs = _optional(data, "corpus_dirs", list) or []
+        if not all(isinstance(d, str) for d in dirs):
+            raise ValueError("'corpus_dirs' must be a list of folder names")
+        return cls(engine=_optional(data, "engine", str) or "whoosh", built_at=built_at, articles=articles,
+                   corpus_dirs=tuple(dirs), previous=previous, mode=_optional(data, "mode", str),
+                   service={k: v for k, v in data.items() if k not in _META_KEYS}, analysis=_analysis(data.get("analysis")))
+
+
+_META_KEYS = frozenset({"engine", "built_at", "articles", "corpus_dirs", "previous", "mode", "analysis"})
+
+
+def _optional(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    """data[key] if it is of `kind` (never a bool for numbers), None if absent; ValueError otherwise."""
+    value = data.get(key)
+    if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+        raise ValueError(f"{key!r} is {json.dumps(value)[:60]}, not {_KIND_NAMES.get(kind, 'valid')}")
+    return value
+
+
+_KIND_NAMES: dict[Any, str] = {str: "a text", int: "a whole number", (int, float): "a number", list: "a list", dict: "an object"}
+
+
+def _analysis(value: Any) -> Analysis | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("'analysis' is not an object")
+    version, stemmer, stop_words = (_optional(value, "version", int), _optional(value, "stemmer", str),
+                                    _optional(value, "stop_words", str))
+    if version is None or stemmer is None or stop_words is None:
+        raise ValueError("'analysis' lacks its version, stemmer or stop words")
+    return Analysis(version, stemmer, stop_words)
+
+
+def recorded_dirs(data: Any) -> tuple[str, ...]:
+    """The corpus folders a meta.json records, read leniently (also from one that is otherwise malformed)."""
+    dirs = data.get("corpus_dirs") if isinstance(data, dict) else None
+    return tuple(dirs) if isinstance(dirs, list) and all(isinstance(d, str) for d in dirs) else ()
+
+
+@dataclass(frozen=True)
 class Generation:
     """One complete index folder and its metadata."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: GenerationMeta
 
     @property
     def name(self) -> str:
@@ -51,7 +154,17 @@ class Generation:
 
     @property
     def engine(self) -> str:
-        return str(self.meta.get("engine", "whoosh"))
+        return self.meta.engine
+
+    def require_analysis(self) -> None:
+        """Refuse a generation built by another analysis (IndexDamaged): its terms would not match the
+        query's, so searches and updates would quietly miss. Older generations that did not record
+        their analysis are taken as built by this one."""
+        analysis, current = self.meta.analysis, Analysis.current()
+        if analysis is not None and analysis != current:
+            command = IndexStore(self.path.parent).rebuild_command(self.meta.corpus_dirs)
+            raise IndexDamaged(f"{self.path} was built by another text analysis ({analysis.differences(current)}), "
+                               f"rebuild needed; rebuild with: {command}")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -99,14 +212,38 @@ class IndexStore:
         return self.load(name)
 
     def load(self, name: str) -> Generation:
+        """Generation `name` with its checked metadata; IndexDamaged (with the rebuild command) if it is
+        missing, unreadable or malformed."""
         path = self.root / name
         try:
-            meta = json.loads((path / META).read_text(encoding="utf-8"))
+            data = json.loads((path / META).read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise IndexDamaged(f"index generation {path} is missing; rebuild with: search-index rebuild --index {self.root}") from None
+            raise IndexDamaged(f"index generation {path} is missing; rebuild with: {self.rebuild_command()}") from None
         except (OSError, ValueError) as exc:
-            raise IndexDamaged(f"cannot read {path / META}: {exc}; rebuild with: search-index rebuild --index {self.root}") from None
-        return Generation(path, meta)
+            raise IndexDamaged(f"cannot read {path / META}: {exc}; rebuild with: {self.rebuild_command()}") from None
+        try:
+            return Generation(path, GenerationMeta.from_json(data))
+        except ValueError as exc:
+            raise IndexDamaged(f"the index metadata {path / META} is malformed: {exc}; "
+                               f"rebuild with: {self.rebuild_command(recorded_dirs(data))}") from None
+
+    def rebuild_command(self, dirs: Iterable[str] = ()) -> str:
+        """The command that rebuilds this index from the folders it was built from: `dirs`, else those the
+        newest generation records, never the configured default (following the advice must not replace
+        an archive with the bundled corpus). With none recorded, the command says CORPUS_DIR."""
+        dirs = tuple(dirs) or self._newest_recorded_dirs()
+        return " ".join(["search-index rebuild", *(map(shlex.quote, dirs) if dirs else ["CORPUS_DIR"]),
+                         "--index", shlex.quote(str(self.root))])
+
+    def _newest_recorded_dirs(self) -> tuple[str, ...]:
+        for path in sorted(self.root.glob(PREFIX + "*"), reverse=True):  # generation names sort by time
+            try:
+                dirs = recorded_dirs(json.loads((path / META).read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue
+            if dirs:
+                return dirs
+        return ()
 
     def new_generation(self) -> Path:
         """A fresh, empty folder for a generation being built (not serving until published)."""
@@ -124,8 +261,8 @@ class IndexStore:
                 continue
         raise OSError(f"cannot create a new generation folder in {self.root}")
 
-    def write_meta(self, path: Path, meta: dict[str, Any]) -> None:
-        write_atomic(path / META, json.dumps(meta, indent=2, sort_keys=True))
+    def write_meta(self, path: Path, meta: GenerationMeta) -> None:
+        write_atomic(path / META, json.dumps(meta.to_json(), indent=2, sort_keys=True))
 
     def publish(self, path: Path) -> None:
         """Make a complete generation the serving one (one atomic rename)."""
@@ -147,20 +284,21 @@ class IndexStore:
         return target
 
     def sync(self, path: Path) -> None:
-        """Flush every file of a generation to disk before it may serve (survives a power cut)."""
-        for item in path.iterdir():
-            if item.is_file():
-                fd = os.open(item, os.O_RDONLY)
+        """Flush every file of a generation (sub-folders too: tantivy's) to disk before it may serve
+        (survives a power cut)."""
+        for folder, _, names in os.walk(path):
+            for name in names:
+                fd = os.open(os.path.join(folder, name), os.O_RDONLY)
                 try:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-        _fsync_dir(path)
+            _fsync_dir(Path(folder))
         checkpoint("synced")
 
     def previous_of(self, generation: Generation) -> Generation | None:
         """The complete generation that served before `generation` (recorded when it was published)."""
-        name = generation.meta.get("previous")
+        name = generation.meta.previous
         if not name or not (self.root / name / META).is_file():
             return None
         try:
@@ -213,18 +351,30 @@ class IndexStore:
         return removed
 
     def size(self, path: Path) -> int:
-        """Bytes in a generation folder (hard-linked files shared with another generation included)."""
-        return sum(item.stat().st_size for item in path.iterdir() if item.is_file())
+        """Bytes in a generation folder and its sub-folders (hard-linked files shared with another
+        generation included)."""
+        return sum(os.stat(os.path.join(folder, name)).st_size for folder, _, names in os.walk(path) for name in names)
 
     def write_last_run(self, record: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         write_atomic(self.root / LAST_RUN, json.dumps(record, indent=2, ensure_ascii=False))
 
     def last_run(self) -> dict[str, Any] | None:
+        """The report of the last run, None if none was recorded; IndexDamaged if the record is malformed."""
+        path = self.root / LAST_RUN
         try:
-            return json.loads((self.root / LAST_RUN).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            _check_fields(data, _LAST_RUN_FIELDS, "")
+            report = data.get("report") or {}
+            _check_fields(report, _REPORT_FIELDS, "report.")
+            for item in report.get("skipped", []):
+                _check_fields(item, _SKIPPED_FIELDS, "report.skipped[].")
+        except FileNotFoundError:
             return None
+        except (OSError, ValueError) as exc:
+            raise IndexDamaged(f"the record of the last run {path} is malformed ({exc}); "
+                               f"the next search-index update or rebuild replaces it") from None
+        return data
 
     def rollback_target(self) -> Generation:
         """The generation to roll back to: the one that served before the current one."""
@@ -243,13 +393,32 @@ class IndexStore:
                     found.append(self.load(path.name))
                 except IndexDamaged:
                     continue
-        return sorted(found, key=lambda g: (g.meta.get("built_at", 0), g.name))
+        return sorted(found, key=lambda g: (g.meta.built_at or 0, g.name))
 
     def discard(self, path: Path) -> None:
         """Remove a generation folder that is not serving (a failed or pruned build)."""
         if path.name == self.current_name():
             raise ValueError(f"refusing to remove the serving generation {path}")
         shutil.rmtree(path, ignore_errors=True)
+
+
+_NUMBER = (int, float)
+_LAST_RUN_FIELDS: dict[str, Any] = {"mode": str, "outcome": str, "started_at": _NUMBER, "finished_at": _NUMBER,
+                                    "error": str, "report": dict}
+_REPORT_FIELDS: dict[str, Any] = {"indexed": int, "added": int, "updated": int, "removed": int, "unchanged": int,
+                                  "seconds": _NUMBER, "skipped": list}
+_SKIPPED_FIELDS: dict[str, Any] = {"path": str, "reason": str, "line": int}
+
+
+def _check_fields(data: Any, kinds: Mapping[str, Any], where: str) -> None:
+    """ValueError unless `data` is an object whose listed fields, where present, have their kind."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where.rstrip('.[]') or 'it'} is not a JSON object")
+    for key, kind in kinds.items():
+        try:
+            _optional(data, key, kind)
+        except ValueError as exc:
+            raise ValueError(f"{where}{exc}") from None
 
 
 def _link_tree(source: Path, target: Path, skip: frozenset[str] | set[str] | tuple[str, ...] = ()) -> None:

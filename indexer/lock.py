@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,27 @@ def read_holder(index_dir: Path) -> Holder | None:
         return None
 
 
+_held: "weakref.WeakSet[IndexLock]" = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    """In a forked child (a parser worker, a whoosh sub-writer): close the inherited lock descriptor.
+
+    flock belongs to the open file, shared by every copy of its descriptor: a child keeping one would
+    keep the index locked after the run died. Closing the child's copy leaves the parent's lock held.
+    """
+    for lock in list(_held):
+        if lock._fd is not None:
+            try:
+                os.close(lock._fd)
+            except OSError:
+                pass
+            lock._fd = None
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class IndexLock:
     """Exclusive lock of one index folder, held for a whole update, rebuild or rollback."""
 
@@ -91,6 +113,7 @@ class IndexLock:
                                    f"try again later or pass --wait SECONDS") from None
                 time.sleep(POLL_SECONDS)
         self._fd = fd
+        _held.add(self)
         previous = read_holder(self.index_dir)
         self.stale = previous if previous and not previous.alive else None
         record = {"pid": os.getpid(), "mode": self.mode, "started_at": time.time(), "host": socket.gethostname()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -34,10 +34,11 @@ class FileEntry:
     ids: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     duplicates: tuple[str, ...] = ()  # ids skipped because another file already had them
+    label: str = ""  # its corpus folder's label when the ids were made (see indexer.readers.folder_labels)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "root": self.root, "size": self.size, "mtime_ns": self.mtime_ns, "digest": self.digest,
+            "root": self.root, "label": self.label, "size": self.size, "mtime_ns": self.mtime_ns, "digest": self.digest,
             "ids": list(self.ids), "duplicates": list(self.duplicates),
             "skipped": [[s.path, s.reason, s.line] for s in self.skipped],
         }
@@ -47,7 +48,7 @@ class FileEntry:
         return cls(
             path=path, root=data["root"], size=int(data["size"]), mtime_ns=int(data["mtime_ns"]),
             digest=str(data["digest"]), ids=tuple(data.get("ids", ())), duplicates=tuple(data.get("duplicates", ())),
-            skipped=tuple(Skipped(p, r, line) for p, r, line in data.get("skipped", ())),
+            skipped=tuple(Skipped(p, r, line) for p, r, line in data.get("skipped", ())), label=str(data.get("label", "")),
         )
 
 
@@ -126,7 +127,7 @@ def compare(manifest: Manifest, files: Iterable[CorpusFile]) -> Changes:
         key = file.key
         seen.add(key)
         entry = manifest.files.get(key)
-        if entry is None or entry.root != str(file.root):
+        if entry is None or entry.root != str(file.root) or entry.label != file.label:  # its ids would differ
             read.append(file)
             continue
         if entry.size == file.size and entry.mtime_ns == file.mtime_ns:
@@ -137,8 +138,7 @@ def compare(manifest: Manifest, files: Iterable[CorpusFile]) -> Changes:
         except OSError:
             same = False  # re-read: that fails again, is reported, and its old articles go
         if same:
-            keep.append(FileEntry(entry.path, entry.root, file.size, file.mtime_ns, entry.digest,
-                                  entry.ids, entry.skipped, entry.duplicates))
+            keep.append(replace(entry, size=file.size, mtime_ns=file.mtime_ns))
         else:
             read.append(file)
     gone = tuple(e for p, e in manifest.files.items() if p not in seen)

@@ -16,6 +16,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 from .analysis import AnalysedArticle, section_terms
+from .children import die_with_parent
 from .models import Article
 from .readers import CorpusFile, ReadItem, read_file
 
@@ -45,19 +46,6 @@ def analysed(article: Article) -> AnalysedArticle:
     """The article with its sections analysed, ready for any engine."""
     values = {f.name: getattr(article, f.name) for f in fields(Article)}
     return AnalysedArticle(**values, terms=section_terms(article))
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Worker initializer: leave when the building process dies (a SIGTERM does not reach workers)."""
-    import threading
-    import time
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def _read_one(file: CorpusFile, max_bytes: int, before: Callable[[CorpusFile], T] | None,
@@ -106,7 +94,7 @@ def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = No
         for file in files:
             yield (file, *_read_one(file, max_bytes, before, False, reader))
         return
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_exit_with_parent, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         pending: deque[tuple[list[CorpusFile], Future[Any]]] = deque()
         for batch in _batches(files):

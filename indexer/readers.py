@@ -37,16 +37,23 @@ _SPACES_RE = re.compile(rf"[{_ODD_SPACE}][ {_ODD_SPACE}]*| [ {_ODD_SPACE}]+")
 
 @dataclass(frozen=True)
 class CorpusFile:
-    """One article file found under a corpus root."""
+    """One article file found under a corpus root.
+
+    `label` names the root among several indexed together (see `folder_labels`); "" when it is the only one.
+    """
 
     path: Path
     root: Path
     size: int
     mtime_ns: int
+    label: str = ""
 
     @property
     def rel(self) -> str:
-        return path_text(self.path.relative_to(self.root).as_posix())
+        """The id of the file's article (and the base of its records' default ids): its path relative
+        to its corpus folder, after the folder's label when several folders are indexed together."""
+        relative = path_text(self.path.relative_to(self.root).as_posix())
+        return f"{self.label}/{relative}" if self.label else relative
 
     @property
     def key(self) -> str:
@@ -323,18 +330,21 @@ def find_files(roots: Iterable[Path], follow_symlinks: bool = False) -> tuple[li
     """Article files under the roots, sorted; symlinks are not followed unless asked.
 
     Followed links must stay inside their corpus root, and each real folder is walked once, so
-    links pointing outside or in a loop are reported instead of read.
+    links pointing outside or in a loop are reported instead of read. With several roots, each
+    file's ids start with its root's label (`folder_labels`), so equal paths in two roots stay apart.
     """
     files: list[CorpusFile] = []
     problems: list[Skipped] = []
+    resolved: list[Path] = []
     for root in roots:
         try:
-            root = Path(root).resolve()
+            resolved.append(Path(root).resolve())
         except (OSError, RuntimeError) as exc:
             problems.append(Skipped(path_text(root), f"cannot resolve corpus folder: {exc}"))
-            continue
+    labels = folder_labels([r.parent if r.is_file() else r for r in resolved if r.exists()])
+    for root in resolved:
         if root.is_file():
-            _add_file(root, root.parent, files, problems, follow_symlinks)
+            _add_file(root, root.parent, files, problems, follow_symlinks, labels.get(root.parent, ""))
             continue
         if not root.is_dir():
             problems.append(Skipped(path_text(root), "corpus folder does not exist"))
@@ -358,8 +368,41 @@ def find_files(roots: Iterable[Path], follow_symlinks: bool = False) -> tuple[li
                     kept.append(name)
             dirnames[:] = kept
             for name in sorted(filenames):
-                _add_file(folder / name, root, files, problems, follow_symlinks)
-    return files, problems
+                _add_file(folder / name, root, files, problems, follow_symlinks, labels.get(root, ""))
+    seen: set[Path] = set()  # a folder given twice, or inside another given folder: each file once
+    return [f for f in files if not (f.path in seen or seen.add(f.path))], problems
+
+
+def folder_labels(folders: Iterable[Path]) -> dict[Path, str]:
+    """A short name for each of several corpus folders, to keep their articles' ids apart.
+
+    A folder is named by the fewest trailing parts of its path that no other folder ends with
+    (bbc/business, bbc/sport: "business", "sport"; a/posts, b/posts: "a/posts", "b/posts"),
+    lengthened while its name is the start of another's (ids could then be equal). The names depend
+    only on the folders, so every run over the same folders gives the same ids. One folder: "".
+    """
+    distinct = list(dict.fromkeys(folders))
+    if len(distinct) < 2:
+        return {folder: "" for folder in distinct}
+    parts = {folder: folder.parts[1:] for folder in distinct}
+
+    def tail(folder: Path, count: int) -> tuple[str, ...]:
+        return parts[folder][max(len(parts[folder]) - count, 0):]
+
+    def others(folder: Path) -> list[Path]:
+        return [f for f in distinct if f != folder]
+
+    length = {f: next((k for k in range(1, len(parts[f])) if all(tail(f, k) != tail(g, k) for g in others(f))), len(parts[f]))
+              for f in distinct}
+    changed = True
+    while changed:
+        changed = False
+        for f in distinct:
+            name = tail(f, length[f])
+            if length[f] < len(parts[f]) and any(tail(g, length[g])[:len(name)] == name for g in others(f)):
+                length[f] += 1
+                changed = True
+    return {f: path_text("/".join(tail(f, length[f]))) for f in distinct}
 
 
 def _link_problem(path: Path, root: Path, follow_symlinks: bool, walked: set[Path] | None = None) -> str | None:
@@ -381,7 +424,8 @@ def _link_problem(path: Path, root: Path, follow_symlinks: bool, walked: set[Pat
     return None
 
 
-def _add_file(path: Path, root: Path, files: list[CorpusFile], problems: list[Skipped], follow_symlinks: bool) -> None:
+def _add_file(path: Path, root: Path, files: list[CorpusFile], problems: list[Skipped], follow_symlinks: bool,
+              label: str = "") -> None:
     if not is_article_file(path):
         return
     if path.is_symlink() and (reason := _link_problem(path, root, follow_symlinks)) is not None:
@@ -394,4 +438,4 @@ def _add_file(path: Path, root: Path, files: list[CorpusFile], problems: list[Sk
         return
     if not stat_module.S_ISREG(stat.st_mode):  # a folder named x.txt is walked, not read
         return
-    files.append(CorpusFile(path, root, stat.st_size, stat.st_mtime_ns))
+    files.append(CorpusFile(path, root, stat.st_size, stat.st_mtime_ns, label))

@@ -75,11 +75,12 @@ def rollback_index(index_dir: Path, wait: float | None = None, config: Config | 
         started = time.monotonic()
         current = store.current()
         target = store.rollback_target()
+        target.require_analysis()  # it could not be searched
         get_engine(target.engine, config or load_config()).publish(target.path)
         store.publish(target.path)
         notes.append(f"switched from {current.name} back to {target.name}")
         return BuildReport(index_dir=str(store.root), generation=target.name, engine=target.engine,
-                           indexed=int(target.meta.get("articles", 0)), seconds=time.monotonic() - started,
+                           indexed=target.meta.articles or 0, seconds=time.monotonic() - started,
                            mode="rollback", notes=tuple(notes))
 
     IndexStore(Path(index_dir)).rollback_target()  # nothing to roll back to: say so without recording a run

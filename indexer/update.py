@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Iterable
 
 from .build import (DEFAULT_KEEP, Batch, NoProgress, Progress, commit_or_cancel, corpus_roots, finish_generation,
-                    full_build, index_files, prune_generations, require_roots, resolve, serving_or_none,
-                    stores_elsewhere)
+                    full_build, index_files, no_article_files, prune_generations, require_roots, resolve,
+                    serving_or_none, stores_elsewhere)
 from .config import Config
 from .engines import get_engine
-from .errors import CorpusMissing
 from .faults import checkpoint
 from .generations import IndexStore
 from .manifest import Manifest, compare
@@ -33,31 +32,43 @@ def update_index(
     progress: Progress | None = None,
     keep: int = DEFAULT_KEEP,
     wait: float | None = None,
+    *,
+    allow_empty: bool = False,
 ) -> BuildReport:
-    """Bring the index up to date with the corpus folders; a full build if there is no usable index yet."""
+    """Bring the index up to date with the corpus folders; a full build if there is no usable index yet.
+
+    Folders without any article file are refused (CorpusMissing) unless `allow_empty`; an index
+    built by another text analysis is refused (IndexDamaged: rebuild it).
+    """
     config, explicit = resolve(config, corpus_dirs, index_dir)
     return locked_run(config.index_dir, "update", wait,
-                      lambda store, notes: _update(store, config, explicit, progress or NoProgress(), keep, notes))
+                      lambda store, notes: _update(store, config, explicit, progress or NoProgress(), keep, notes, allow_empty))
 
 
-def _update(store: IndexStore, config: Config, explicit: bool, progress: Progress, keep: int, notes: list[str]) -> BuildReport:
+def _update(store: IndexStore, config: Config, explicit: bool, progress: Progress, keep: int, notes: list[str],
+            allow_empty: bool) -> BuildReport:
     started = time.monotonic()
+
+    def rebuild() -> BuildReport:
+        return full_build(store, config, explicit, progress, keep, "update", notes, allow_empty=allow_empty)
+
     if not store.exists():
         notes.append("no index yet: built one from scratch")
-        return full_build(store, config, explicit, progress, keep, "update", notes)
+        return rebuild()
     current = serving_or_none(store, notes)
     if current is None:
-        return full_build(store, config, explicit, progress, keep, "update", notes)
+        return rebuild()
+    current.require_analysis()  # another analysis: the changed articles' terms would not match the others'
     manifest = Manifest.load(current.path)
-    if manifest is None:
-        notes.append(f"{current.name} has no manifest (built by an older version): rebuilt from scratch")
-        return full_build(store, config.with_(engine=current.engine), explicit, progress, keep, "update", notes)
+    if manifest is None or current.meta.analysis is None:
+        notes.append(f"{current.name} has no {'manifest' if manifest is None else 'analysis record'} "
+                     f"(built by an older version): rebuilt from scratch")
+        return rebuild()
     roots = corpus_roots(config, explicit, store)
     require_roots(roots)
     files, listing_problems = find_files(roots, config.follow_symlinks)
-    if not files and manifest.article_count:
-        raise CorpusMissing(f"no article files under {', '.join(map(str, roots))} (an unmounted share?); refusing to remove "
-                            f"all {manifest.article_count:,} articles; nothing was changed (search-index rebuild empties it on purpose)")
+    if not files and manifest.article_count and not allow_empty:
+        raise no_article_files(roots, manifest.article_count)
     changes = compare(manifest, files)
     if not changes.read and not changes.gone and all(manifest.files.get(e.path) == e for e in changes.keep):
         notes.append("nothing changed: the serving generation stays")

@@ -7,14 +7,13 @@ rebuild replaces the damaged one; without an older one, the error says how to re
 """
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Mapping
 
 from indexer.config import Config
 from indexer.engines import EngineIndex, get_engine
 from indexer.errors import ArticleSearchError, IndexDamaged
-from indexer.generations import Generation, IndexStore
+from indexer.generations import Generation, GenerationMeta, IndexStore
 
 
 @dataclass(frozen=True)
@@ -27,25 +26,9 @@ class OpenIndex:
     warning: str | None = None
 
 
-def rebuild_command(store: IndexStore, meta: dict[str, Any] | None = None) -> str:
-    """The command that rebuilds this index from the corpus it was built from.
-
-    The folders come from the metadata of the generation (else of any other generation of the
-    index), never from the configured default: following the advice must not replace an archive
-    with the bundled corpus. With no metadata left, the command says CORPUS_DIR.
-    """
-    dirs: Iterable[str] = _recorded_dirs(meta)
-    if not dirs:
-        for other in reversed(store.generations()):
-            if dirs := _recorded_dirs(other.meta):
-                break
-    quoted = [shlex.quote(d) for d in dirs] or ["CORPUS_DIR"]
-    return " ".join(["search-index rebuild", *quoted, "--index", shlex.quote(str(store.root))])
-
-
-def _recorded_dirs(meta: Any) -> list[str]:
-    dirs = meta.get("corpus_dirs") if isinstance(meta, dict) else None
-    return [str(d) for d in dirs] if isinstance(dirs, list) else []
+def rebuild_command(store: IndexStore, meta: GenerationMeta | None = None) -> str:
+    """The command that rebuilds this index from the corpus it was built from (see IndexStore.rebuild_command)."""
+    return store.rebuild_command(meta.corpus_dirs if meta else ())
 
 
 def open_generation(store: IndexStore, name: str, config: Config, damaged: Mapping[str, str] | None = None) -> OpenIndex:
@@ -55,7 +38,7 @@ def open_generation(store: IndexStore, name: str, config: Config, damaged: Mappi
     IndexDamaged, with the rebuild command, when no generation can be opened.
     """
     skip = dict(damaged or {})
-    meta: dict[str, Any] | None = None
+    meta: GenerationMeta | None = None
     problem = skip.get(name, "")
     if name in skip:
         try:
@@ -83,6 +66,7 @@ def open_generation(store: IndexStore, name: str, config: Config, damaged: Mappi
 
 
 def _open(generation: Generation, config: Config) -> EngineIndex:
+    generation.require_analysis()
     index = get_engine(generation.engine, config).open(generation.path)
     try:
         index.doc_count()  # reads the segment table: catches most truncations before a search does

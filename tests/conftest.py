@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -70,14 +71,25 @@ def bbc_index(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Path:
     return index_dir
 
 
-def read_known_items(path: Path = KNOWN_ITEMS_DEV) -> list[tuple[str, set[str]]]:
-    """(query, acceptable article ids) pairs from a known-item TSV file."""
+#: `bbc_index` is built from two folders, so each of its ids starts with its folder's name
+#: (indexer.readers.folder_labels): the founding article is corpus/founding-article.txt.
+FOUNDING_ID = "corpus/founding-article.txt"
+
+
+def bbc_id(path: str) -> str:
+    """The id in `bbc_index` of the BBC article at `path` in the BBC corpus ("sport/260.txt")."""
+    return f"bbc/{path}"
+
+
+def read_known_items(path: Path = KNOWN_ITEMS_DEV, id_of: Callable[[str], str] = str) -> list[tuple[str, set[str]]]:
+    """(query, acceptable article ids) pairs from a known-item TSV file; `id_of` turns a path in the
+    BBC corpus into the id of the index searched (`bbc_id` for `bbc_index`)."""
     items = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         query, targets = line.split("\t")
-        items.append((query, set(targets.split(","))))
+        items.append((query, {id_of(t) for t in targets.split(",")}))
     return items
 
 

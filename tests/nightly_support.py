@@ -46,7 +46,7 @@ def serving_count(index: Path) -> int:
         count = opened.doc_count()
     finally:
         opened.close()
-    assert count == generation.meta["articles"], f"{generation.name} holds {count}, its meta says {generation.meta['articles']}"
+    assert count == generation.meta.articles, f"{generation.name} holds {count}, its meta says {generation.meta.articles}"
     return count
 
 

@@ -36,18 +36,18 @@ def test_update_in_place_keeps_the_serving_index_through_pruning(os_config: Conf
 
     second = IndexStore(config.index_dir).current()
     assert second.name != first.name and not first.path.exists()
-    assert second.meta["opensearch_index"] == first.meta["opensearch_index"]
+    assert second.meta.service["opensearch_index"] == first.meta.service["opensearch_index"]
     client = OpenSearch(hosts=config.opensearch_url.split(","))  # type: ignore[union-attr]
-    assert client.indices.exists(index=first.meta["opensearch_index"])
-    assert set(client.indices.get_alias(name="nightly-update")) == {first.meta["opensearch_index"]}
+    assert client.indices.exists(index=first.meta.service["opensearch_index"])
+    assert set(client.indices.get_alias(name="nightly-update")) == {first.meta.service["opensearch_index"]}
     with Searcher(config.index_dir, config) as searcher:
         assert searcher.search("zqcluster").total == 1
 
     (corpus / "900.txt").unlink()
     build_index([corpus], config=config, mode="rebuild")  # a full rebuild: a new index, the alias moves
     third = IndexStore(config.index_dir).current()
-    assert set(client.indices.get_alias(name="nightly-update")) == {third.meta["opensearch_index"]}
+    assert set(client.indices.get_alias(name="nightly-update")) == {third.meta.service["opensearch_index"]}
     rollback_index(config.index_dir, config=config)  # the alias moves back with CURRENT
-    assert set(client.indices.get_alias(name="nightly-update")) == {first.meta["opensearch_index"]}
+    assert set(client.indices.get_alias(name="nightly-update")) == {first.meta.service["opensearch_index"]}
     with Searcher(config.index_dir, config) as searcher:
         assert searcher.search("zqcluster").total == 1

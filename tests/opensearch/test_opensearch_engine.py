@@ -16,12 +16,13 @@ from click.testing import CliRunner
 pytest.importorskip("opensearchpy", reason="opensearch-py is not installed: pip install -e '.[opensearch]'")
 
 from cluster import BBC, BUNDLED_CORPUS, DAILYMAIL_PARTS, KNOWN_ITEMS, Cluster, free_ports
+from conftest import FOUNDING_ID, bbc_id, read_known_items
 from opensearch_fixtures import cluster, os_config, os_index  # noqa: F401 (session fixtures)
 
 from indexer.cli import main as index_main
 from indexer.config import Config
 from indexer.engines import Filters, get_engine
-from indexer.generations import IndexStore
+from indexer.generations import GenerationMeta, IndexStore
 from query.cli import main as search_main
 from query.searcher import Searcher
 
@@ -29,12 +30,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def known_items() -> list[tuple[str, set[str]]]:
-    items = []
-    for line in KNOWN_ITEMS.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            query, targets = line.split("\t")
-            items.append((query, set(targets.split(","))))
-    return items
+    """The known items with the ids of `bbc_index` and `os_index` (both built from the bundled corpus and BBC)."""
+    return read_known_items(KNOWN_ITEMS, id_of=bbc_id)
 
 
 def rank_of(ids: list[str], targets: set[str]) -> int | None:
@@ -70,8 +67,8 @@ def test_did_you_mean_and_like_match_the_whoosh_engine(os_index: Path, bbc_index
             assert os_results.suggestion is not None and wh_results.suggestion is not None
             assert os_results.suggestion.query == wh_results.suggestion.query
             assert os_results.hits[0].id == wh_results.hits[0].id
-        like = opensearch.search(like="entertainment/260.txt", limit=5)
-        assert like.hits and "entertainment/260.txt" not in {h.id for h in like.hits}
+        like = opensearch.search(like=bbc_id("entertainment/260.txt"), limit=5)
+        assert like.hits and bbc_id("entertainment/260.txt") not in {h.id for h in like.hits}
 
 
 def test_explain_splits_each_score_over_fields_and_terms(os_index: Path) -> None:
@@ -98,7 +95,7 @@ def test_json_output_and_snippets_match_the_whoosh_engine(os_index: Path, bbc_in
     opensearch, whoosh = outputs
     assert opensearch.keys() == whoosh.keys()
     os_hit, wh_hit = opensearch["hits"][0], whoosh["hits"][0]
-    assert os_hit["id"] == wh_hit["id"] == "founding-article.txt"
+    assert os_hit["id"] == wh_hit["id"] == FOUNDING_ID
     for key in wh_hit:
         if key != "score":
             assert os_hit[key] == wh_hit[key], key
@@ -167,7 +164,7 @@ def _fake_generation(index_dir: Path, url: str, name: str) -> None:
     store = IndexStore(index_dir)
     generation = store.new_generation()
     (generation / "opensearch.json").write_text(json.dumps({"url": url, "index": name, "alias": "nothing-here"}))
-    store.write_meta(generation, {"engine": "opensearch"})
+    store.write_meta(generation, GenerationMeta(engine="opensearch"))
     store.publish(generation)
 
 
@@ -233,7 +230,7 @@ def test_nightly_rebuild_moves_the_alias_under_running_searches(cluster: Cluster
     assert build.exit_code == 0, build.output
     first = IndexStore(index_dir).current()
     client = OpenSearch(hosts=cluster.url.split(","))
-    assert set(client.indices.get_alias(name="nightly")) == {first.meta["opensearch_index"]}
+    assert set(client.indices.get_alias(name="nightly")) == {first.meta.service["opensearch_index"]}
 
     stop, ready = tmp_path / "stop", tmp_path / "ready"
     searcher = subprocess.Popen([sys.executable, str(HERE / "search_loop.py"), str(index_dir), str(stop), str(ready)],
@@ -261,12 +258,12 @@ def test_nightly_rebuild_moves_the_alias_under_running_searches(cluster: Cluster
           f"{loop['searches']} searches in another process during it, {loop['error_count']} errors")
     assert loop["error_count"] == 0, loop["errors"]
     assert loop["generations"] == sorted([first.name, second.name])
-    assert set(client.indices.get_alias(name="nightly")) == {second.meta["opensearch_index"]}
-    assert deleted == [first.meta["opensearch_index"]]
-    assert not client.indices.exists(index=first.meta["opensearch_index"])
-    assert report.indexed == second.meta["articles"] > 2226 + 4000
+    assert set(client.indices.get_alias(name="nightly")) == {second.meta.service["opensearch_index"]}
+    assert deleted == [first.meta.service["opensearch_index"]]
+    assert not client.indices.exists(index=first.meta.service["opensearch_index"])
+    assert report.indexed == second.meta.articles > 2226 + 4000
 
-    stats = client.cat.indices(index=second.meta["opensearch_index"], params={"format": "json", "bytes": "b"})[0]
+    stats = client.cat.indices(index=second.meta.service["opensearch_index"], params={"format": "json", "bytes": "b"})[0]
     corpus_bytes = sum(f.stat().st_size for f in [*BBC.rglob("*.txt"), *DAILYMAIL_PARTS])
     assert int(stats["docs.count"]) == report.indexed
     print(f"bytes per article (primaries, force-merged): {int(stats['pri.store.size']) / report.indexed:,.0f} "
