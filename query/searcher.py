@@ -324,12 +324,17 @@ class Searcher:
         self.close()
 
 
-def search(query: str = "", limit: int = 10, index: Path | str | None = None, **options: Any) -> SearchResults:
-    """Search once. With no `index`, the configured one is used (built from the corpus if missing).
+def search(query: str = "", limit: int | None = None, index: Path | str | None = None, **options: Any) -> SearchResults:
+    """Search once, with the configured defaults (`limit` and the rest from search.toml), as the
+    `search` command does. With no `index`, the configured one is used; the default index is built
+    from the corpus if missing (see `indexer.config.builds_on_first_use`).
 
     Options: as `Searcher.search` (context, field, snippets, since, until, source, category, sort,
     explain, like, exact)."""
-    with Searcher(index, build_if_missing=index is None) as searcher:
+    from indexer.config import builds_on_first_use
+
+    config = load_config()
+    with Searcher(index, config, build_if_missing=index is None and builds_on_first_use(config)) as searcher:
         return searcher.search(query, limit=limit, **options)
 
 

@@ -98,10 +98,12 @@ def suggestion(text: str, replacements: dict[str, str], texts: Iterable[str]) ->
 
 
 def _surface_form(term: str, texts: Iterable[str]) -> str:
+    """The term as the found articles spell it, without a possessive ("fiona", not "fiona’s")."""
     for text in texts:
         for word in WORD_RE.findall(text):
             if analyze_word(word) == term:
-                return word.lower()
+                word = word.lower()
+                return word[:-2] if word.endswith(("'s", "’s")) else word
     return term
 
 

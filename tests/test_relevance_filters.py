@@ -90,4 +90,4 @@ def test_filters_on_the_command_line(dailymail_index: Path) -> None:
 def test_bad_dates_are_usage_errors(dailymail_index: Path, option: list[str]) -> None:
     outcome = CliRunner().invoke(search_cli, ["--index", str(dailymail_index), *option, "coronavirus"])
     assert outcome.exit_code == 2
-    assert "search: bad query:" in outcome.output
+    assert "search: bad option:" in outcome.output
