@@ -199,3 +199,93 @@ def test_update_command_adds_a_new_file_and_leaves_the_old_generation_alone(tmp_
         assert old.search(parse("zebras").root, Config().weights, 10).total == 0 and old.doc_count() == 1
     finally:
         old.close()
+
+
+READ_ONLY_SEARCH = r"""
+import json, os, shutil, sys, tempfile
+from query.cli import main
+from query.searcher import Searcher
+
+index, drop = sys.argv[1], sys.argv[2] == "drop"
+# Warm up on a copy: the interpreter's own files are root's, so everything a search imports is
+# imported now, while the process may still read them.
+copy = os.path.join(tempfile.mkdtemp(), "copy")
+shutil.copytree(index, copy)
+with Searcher(copy) as warm:
+    warm.search("zebras", limit=3)
+shutil.rmtree(os.path.dirname(copy))
+if drop:
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+assert not os.access(index, os.W_OK), "the search process can still write the index folder"
+with Searcher(index) as searcher:
+    results = searcher.search("zebras", limit=3)
+print(json.dumps({"ids": [h.id for h in results.hits], "generation": results.generation, "warning": results.warning}))
+sys.stdout.flush()
+sys.argv = ["search", "--index", index, "--json", "zebras"]
+main()
+"""
+
+
+def test_an_index_is_searched_without_write_access(tmp_path: Path, engine: str) -> None:
+    """Issue 11 item 9: searching never needs write access (tantivy took a lock file even to read, so a
+    read-only user got exit 2 or an older generation). Tests run as root, whom permissions do not stop:
+    the search runs in a child process that drops to nobody; as another user the index is made read-only."""
+    import os
+    import shutil
+    import stat
+    import subprocess
+    import sys
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="article-search-read-only-"))  # nobody can reach it, unlike tmp_path
+    folder.chmod(0o755)
+    old_umask = os.umask(0o022)  # what people have: files readable by everyone, writable by their owner
+    try:
+        corpus, index_dir = folder / "corpus", folder / "index"
+        corpus.mkdir()
+        shutil.copy(BUNDLED_CORPUS / "founding-article.txt", corpus)
+        build_index([corpus], index_dir, Config(index_dir=index_dir, engine=engine))
+        (corpus / "zebra.txt").write_text("Zebras cross the Jalalabad road\n\nA herd of zebras was seen.", encoding="utf-8")
+        build_index([corpus], index_dir, Config(index_dir=index_dir, engine=engine), mode="rebuild")
+        current = IndexStore(index_dir).current()
+        if os.geteuid() != 0:
+            for path in [index_dir, *index_dir.rglob("*")]:
+                path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        before = sorted((str(p), p.stat().st_mtime_ns) for p in index_dir.rglob("*"))
+        child = subprocess.run([sys.executable, "-c", READ_ONLY_SEARCH, str(index_dir), "drop" if os.geteuid() == 0 else "keep"],
+                               capture_output=True, text=True, timeout=300, cwd=folder,
+                               env={**os.environ, "ARTICLE_SEARCH_CONFIG": str(folder / "no-search.toml"),
+                                    "XDG_DATA_HOME": str(folder)})
+        assert child.returncode == 0, child.stderr[-2000:]
+        api, cli = child.stdout.split("\n", 1)
+        assert json.loads(api) == {"ids": ["zebra.txt"], "generation": current.name, "warning": None}
+        assert [h["id"] for h in json.loads(cli)["hits"]] == ["zebra.txt"]
+        assert sorted((str(p), p.stat().st_mtime_ns) for p in index_dir.rglob("*")) == before  # nothing written
+    finally:
+        os.umask(old_umask)
+        for path in [folder, *folder.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | stat.S_IWUSR)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_did_you_mean_ties_break_the_same_way_on_every_engine() -> None:
+    """Equal weighed counts go to the most articles, then fewer edits, then the alphabetically first
+    (before, the alphabetically last won, and each engine listed other candidates)."""
+    from query.suggest import correction
+
+    class Terms:
+        counts: dict[str, int] = {}
+
+        def doc_frequency(self, term: str) -> int:
+            return self.counts.get(term, 0)
+
+        def similar_terms(self, term: str, max_edits: int) -> list[tuple[str, int]]:
+            return sorted(self.counts.items(), reverse=True)
+
+    Terms.counts = {"aguilera": 7, "angulera": 7}
+    assert correction("agulera", Terms()) == "aguilera"
+    Terms.counts = {"coronavis": 300, "coronavirus": 30_000}  # 300 / 100 = 30,000 / 100**2
+    assert correction("coronavir", Terms()) == "coronavirus"

@@ -28,12 +28,22 @@ def _missing() -> str | None:
     return None
 
 
+_running: list[Cluster] = []  # the one cluster of the session, whichever test module asked first
+
+
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    """Two nodes on loopback, one cluster; stopped (and their folders removed) at the end."""
+    """Two nodes on loopback, one cluster; stopped (and their folders removed) at the end.
+
+    Modules that import this fixture each get their own session fixture from pytest; they share
+    one cluster (started by the first), so the whole suite starts two nodes, not two per module.
+    """
     reason = _missing()
     if reason:
         pytest.skip(reason)
+    if _running:
+        yield _running[0]
+        return
     distribution = find_distribution()
     assert distribution is not None
     # Not under pytest's tmp folder: that one is private to root, and the nodes may run as nobody.
@@ -41,8 +51,10 @@ def cluster() -> Iterator[Cluster]:
     nodes = Cluster(distribution, root)
     try:
         nodes.start()
+        _running.append(nodes)
         yield nodes
     finally:
+        _running.clear()
         nodes.stop()
         shutil.rmtree(root, ignore_errors=True)
 

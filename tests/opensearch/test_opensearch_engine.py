@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict, replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -271,24 +272,38 @@ def test_nightly_rebuild_moves_the_alias_under_running_searches(cluster: Cluster
 
 
 def test_killing_a_node_mid_search_keeps_answering_and_it_rejoins(cluster: Cluster, os_index: Path) -> None:
+    """Searches from several threads (load, as a web server puts on it) while a data node is killed:
+    every search waits out the replica promotion and answers whole ("all shards failed" once failed it)."""
     query = '"bank of england" OR gibraltar'
     data_node = cluster.nodes[1]
     with Searcher(os_index, Config(index_dir=os_index)) as searcher:
         expected = {h.id for h in searcher.search(query, limit=10).hits}
-        killer = threading.Timer(0.5, cluster.stop_node, (data_node,), {"kill": True})
-        killer.start()
-        answers = []
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline or not answers:
-            answers.append({h.id for h in searcher.search(query, limit=10).hits})
-        killer.join()
+        answers: list[set[str]] = []
+        errors: list[str] = []
+        deadline = time.monotonic() + 8
+
+        def search_on() -> None:
+            while time.monotonic() < deadline:
+                try:
+                    answers.append({h.id for h in searcher.search(query, limit=10).hits})
+                except Exception as exc:  # every failure counts
+                    errors.append(f"{type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=search_on) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        cluster.stop_node(data_node, kill=True)
+        for thread in threads:
+            thread.join()
         assert data_node.process is not None and data_node.process.poll() is not None, "the node was killed"
         health = cluster.wait_for(1)
         assert health["number_of_nodes"] == 1
+        assert not errors, f"{len(errors)} of {len(errors) + len(answers)} searches failed, first: {errors[:3]}"
         differing = [(i, sorted(answer ^ expected)) for i, answer in enumerate(answers) if answer != expected]
         assert not differing, f"{len(differing)} of {len(answers)} searches differed, first: {differing[:3]}"
         assert {h.id for h in searcher.search(query, limit=10).hits} == expected
-        print(f"\n{len(answers)} searches while a node was killed, none failed")
+        print(f"\n{len(answers)} searches from 4 threads while a node was killed, none failed")
 
         cluster.start_node(data_node)
         health = cluster.wait_for(2, timeout=180, status="green")
@@ -333,3 +348,97 @@ def parse_root(text: str):
     from query.syntax import parse
 
     return parse(text).root
+
+
+class _FlakyCluster(BaseHTTPRequestHandler):
+    """A stand-in node: answers the calls that open an index, then fails the first `failures` searches
+    the way a cluster does while a lost node's replicas are promoted (503 "all shards failed"), or
+    answers with some shards failed."""
+
+    failures = 0
+    partial = 0
+    searches = 0
+
+    def _send(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_HEAD(self) -> None:  # noqa: N802 (http.server's name): the index exists
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith("/_cluster/health"):
+            self._send(200, {"status": "green"})
+        elif "/_mapping" in self.path:
+            self._send(200, {"flaky": {"mappings": {"properties": {"vocabulary": {"properties": {}}}}}})
+        else:
+            self._send(200, {"version": {"number": "2.19.1", "distribution": "opensearch"}})
+
+    def do_POST(self) -> None:  # noqa: N802: a search
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        cls = type(self)
+        cls.searches += 1
+        if cls.searches <= cls.failures:
+            self._send(503, {"error": {"type": "search_phase_execution_exception", "reason": "all shards failed"},
+                             "status": 503})
+            return
+        failed = 1 if cls.searches <= cls.failures + cls.partial else 0
+        hit = {"_id": "a1", "_score": 1.5, "_source": {"article": {"id": "a1", "headline": "Bank news", "path": "x"}}}
+        self._send(200, {"_shards": {"total": 2, "successful": 2 - failed, "failed": failed},
+                         "hits": {"total": {"value": 2 - failed}, "hits": [hit] * (2 - failed)}})
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky(tmp_path: Path) -> Iterator[Path]:
+    """A generation folder whose index lives on the stand-in node; the handler's counters reset."""
+    from indexer.engines.opensearch import Target
+
+    _FlakyCluster.failures = _FlakyCluster.partial = _FlakyCluster.searches = 0
+    server = HTTPServer(("127.0.0.1", 0), _FlakyCluster)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Target(f"http://127.0.0.1:{server.server_port}", "flaky", "flaky-alias").save(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        server.shutdown()
+
+
+def test_a_search_waits_while_a_lost_node_is_replaced(flaky: Path) -> None:
+    """Item 12 of issue 11: searches during a node loss wait and retry instead of failing at once."""
+    from indexer.engines.opensearch import OpenSearchEngine
+
+    _FlakyCluster.failures, _FlakyCluster.partial = 7, 2  # the client itself retries a 503 twice at once
+    index = OpenSearchEngine().open(flaky)
+    try:
+        page = index.search(parse_root("bank"), Config().weights, 10)
+    finally:
+        index.close()
+    assert page.total == 2 and [h.article.id for h in page.hits] == ["a1", "a1"]  # whole, not partial
+    assert _FlakyCluster.searches == 10
+
+
+def test_a_search_gives_up_after_the_bound_with_one_line(flaky: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.engines import opensearch
+    from indexer.errors import EngineUnavailable
+
+    monkeypatch.setattr(opensearch, "RETRY_SECONDS", 0.5)
+    _FlakyCluster.failures = 10**6
+    index = opensearch.OpenSearchEngine().open(flaky)
+    try:
+        with pytest.raises(EngineUnavailable) as raised:
+            index.search(parse_root("bank"), Config().weights, 10)
+    finally:
+        index.close()
+    message = str(raised.value)
+    assert "\n" not in message and "could not answer for 0.5 s" in message and "all shards failed" in message
+    assert _FlakyCluster.searches > 3  # retried beyond the client's own immediate retries
