@@ -111,7 +111,7 @@ def test_error_messages_say_what_is_wrong(bbc_index: Path) -> None:
 
 
 def test_wide_prefix_expansion_is_capped_but_still_ranks(bbc_index: Path) -> None:
-    from indexer.engines.whoosh import MAX_EXPANSIONS
+    from indexer.expansion import MAX_EXPANSIONS
 
     with Searcher(bbc_index) as searcher:
         results = searcher.search("th*", limit=5)
