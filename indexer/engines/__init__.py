@@ -97,7 +97,7 @@ class EngineWriter(Protocol):
     def cancel(self) -> None: ...
 
 
-Feature = Literal["explain", "similar_terms", "article"]
+Feature = Literal["explain", "similar_terms", "article", "concurrent"]
 
 
 class EngineIndex(ABC):
@@ -223,6 +223,24 @@ def summed_contributions(parts: Iterable[tuple[str, str, float]]) -> tuple[Contr
     for field, term, score in parts:
         totals[field, term] = totals.get((field, term), 0.0) + score
     return tuple(Contribution(field, term, score) for (field, term), score in totals.items() if score > 0)
+
+
+TIE_MARGIN = 10  # hits fetched beyond the limit, so that equal scores at the cut are ordered by id
+
+
+def in_stable_order(hits: Iterable[EngineHit], limit: int, by_date: bool = False) -> tuple[EngineHit, ...]:
+    """The best `limit` of `hits` (fetched `limit + TIE_MARGIN` deep): by score, or newest first
+    (undated last), and equal ones by article id.
+
+    Engines break ties by the order in which documents were stored, which a rebuild of the same
+    corpus (several writer processes or threads) or a merge changes; a user must get the same
+    answer from the same archive, and every engine the same order.
+    """
+    ordered = sorted(hits, key=lambda hit: hit.article.id)
+    ordered.sort(key=lambda hit: hit.score, reverse=True)
+    if by_date:
+        ordered.sort(key=lambda hit: hit.article.date or "", reverse=True)
+    return tuple(ordered[:limit])
 
 
 def supports(index: object, feature: Feature) -> bool:

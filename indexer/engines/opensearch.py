@@ -37,7 +37,7 @@ from .. import analysis
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing
 from ..models import Article
 from ..expansion import expand
-from . import (Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, keywords,
+from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, in_stable_order, keywords,
                summed_contributions)
 
 RETRY_SECONDS = 10.0  # a read waits at most this long for the cluster to answer whole again
@@ -369,7 +369,7 @@ class OpenSearchIndex(EngineIndex):
     """One generation's concrete index. If a later rebuild has already deleted it, searches go to
     the alias (the serving index) until the caller reopens the new generation."""
 
-    capabilities = frozenset({"explain", "similar_terms", "article"})
+    capabilities = frozenset({"explain", "similar_terms", "article", "concurrent"})
 
     def __init__(self, client: OpenSearch, target: Target) -> None:
         self._client, self._target = client, target
@@ -461,19 +461,19 @@ class OpenSearchIndex(EngineIndex):
         allow, deny = _filter_clauses(filters) if filters else ([], [])
         body: dict[str, Any] = {
             "query": {"bool": {"must": [translate(root, weights)], "filter": allow, "must_not": deny}},
-            "size": limit, "track_total_hits": True, "track_scores": True, "_source": ["article"], "explain": explain,
+            "size": limit + TIE_MARGIN, "track_total_hits": True, "track_scores": True, "_source": ["article"], "explain": explain,
         }
         if sort_by_date:
             body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, "_score"]
         result = self._call("search", body=body)
         labels = {frozenset(leaf.index_terms()): leaf.label for leaf in positive_leaves(root)
                   if isinstance(leaf, Term) and leaf.expanding}
-        hits = tuple(
+        hits = (
             EngineHit(from_source(h["_source"]), float(h.get("_score") or 0.0),
                       _contributions(h["_explanation"], labels) if explain else ())
             for h in result["hits"]["hits"]
         )
-        return EnginePage(int(result["hits"]["total"]["value"]), hits)
+        return EnginePage(int(result["hits"]["total"]["value"]), in_stable_order(hits, limit, sort_by_date))
 
     def close(self) -> None:
         self._client.close()

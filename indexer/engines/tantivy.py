@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -26,12 +27,14 @@ from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
 from ..expansion import expand
-from . import Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, keywords, summed_contributions
+from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, in_stable_order, keywords,
+               summed_contributions)
 
 HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
 _RAW = "raw"
 _TERMS = "whitespace"
 _DATE_DIGITS = 14  # YYYYMMDDhhmmss
+DATE_SORT_SCORED = 1_000  # matches ordered exactly (by date, score, id) when sorting by date
 SUBFOLDER = "tantivy"  # tantivy's own meta.json must not meet the generation's meta.json
 
 
@@ -158,9 +161,10 @@ class _Translator:
     def leaf(self, node: Term | Phrase, field: str, boost: float) -> tantivy.Query:
         if isinstance(node, Phrase):
             query = tantivy.Query.phrase_query(self.schema, field, list(node.terms), slop=node.slop)
-        elif node.expanding:  # the terms `indexer.expansion` chose, scored as one constant part
-            expanded = list(node.index_terms())
-            query = tantivy.Query.term_set_query(self.schema, field, expanded) if expanded else tantivy.Query.empty_query()
+        elif node.expanding:  # the terms `indexer.expansion` chose, each scored as the whoosh engine scores them
+            # (a constant score would tie every match: no ranking, and an order that depends on storage)
+            expanded = [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, field, t)) for t in node.index_terms()]
+            query = tantivy.Query.boolean_query(expanded) if expanded else tantivy.Query.empty_query()
         else:
             query = tantivy.Query.term_query(self.schema, field, node.term)
         boost *= node.boost  # the word's or phrase's own weight (^N, --like), times the field's
@@ -221,7 +225,7 @@ def _open_read_only(folder: Path) -> tuple[tantivy.Index, tantivy.Searcher]:
 class TantivyIndex(EngineIndex):
     """An open tantivy generation; one searcher reused across queries (a generation never changes)."""
 
-    capabilities = frozenset({"explain", "similar_terms", "article"})
+    capabilities = frozenset({"explain", "similar_terms", "article", "concurrent"})
 
     def __init__(self, directory: Path) -> None:
         try:
@@ -270,19 +274,28 @@ class TantivyIndex(EngineIndex):
             # the text query scores; filters only restrict (a constant score of 0 adds nothing)
             restrictions = [(occur, tantivy.Query.const_score_query(q, 0.0)) for occur, q in translator.filters(filters)]
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *restrictions])
-        options: dict[str, Any] = {"limit": limit, "count": True}
-        if sort_by_date:
-            options.update(order_by_field="date", order=tantivy.Order.Desc)
         try:
-            result = self._searcher.search(query, **options)
-            hits = tuple(
-                EngineHit(from_json(self._searcher.doc(address).get_first("article")), 0.0 if sort_by_date else float(score),
-                          self._explain(translator, root, address) if explain else ())
-                for score, address in result.hits
-            )
+            by_field = False  # tantivy's date order: a hit's "score" is then its date, not a score
+            if sort_by_date:
+                # every match scored, then ordered by date, score and id, as the whoosh engine orders
+                # them (tantivy's date order leaves equal dates, and all undated articles, in storage
+                # order); past DATE_SORT_SCORED matches, tantivy's date order with a margin for ties
+                result = self._searcher.search(query, limit=DATE_SORT_SCORED, count=True)
+                by_field = (result.count or 0) > DATE_SORT_SCORED
+                if by_field:
+                    result = self._searcher.search(query, limit=limit + TIE_MARGIN, count=True, order_by_field="date",
+                                                   order=tantivy.Order.Desc)
+            else:
+                result = self._searcher.search(query, limit=limit + TIE_MARGIN, count=True)
+            found = [(EngineHit(from_json(self._searcher.doc(address).get_first("article")), 0.0 if by_field else float(score)), address)
+                     for score, address in result.hits]
+            kept = in_stable_order((hit for hit, _ in found), limit, sort_by_date)
+            if explain:
+                where = {id(hit): address for hit, address in found}
+                kept = tuple(replace(hit, explanation=self._explain(translator, root, where[id(hit)])) for hit in kept)
         except (ValueError, OSError, KeyError, TypeError) as exc:
             raise _unreadable(exc) from None
-        return EnginePage(result.count or 0, hits)
+        return EnginePage(result.count or 0, kept)
 
     def _explain(self, translator: _Translator, root: Node, address: tantivy.DocAddress) -> tuple[Contribution, ...]:
         """What each word added in each field: tantivy explains each weighted part for this document
