@@ -5,13 +5,37 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from conftest import BBC
 
+from indexer.cli import main as index_main
 from indexer.engines import get_engine
 from indexer.generations import IndexStore
 from query import Searcher
 
 CATEGORIES = ("business", "entertainment", "politics", "sport", "tech")
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """`search-index ARGS` through click's runner: exit code, stdout, stderr."""
+    result = CliRunner().invoke(index_main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """120 real BBC articles in a folder of the test's own (import the fixture to use it)."""
+    return make_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture
+def index(tmp_path: Path, corpus: Path) -> Path:
+    """An index of `corpus`, built by `search-index rebuild`."""
+    index_dir = tmp_path / "index"
+    code, _, err = cli("rebuild", str(corpus), "--index", str(index_dir), "-q")
+    assert code == 0, err
+    return index_dir
 
 
 def make_corpus(folder: Path, per_category: int = 24) -> Path:

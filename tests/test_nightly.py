@@ -12,12 +12,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from nightly_support import add_jsonl, bbc_article, generation_dirs, make_corpus, serving_count, total
+from nightly_support import add_jsonl, bbc_article, cli, corpus, generation_dirs, index, serving_count, total  # noqa: F401
 
 import indexer.build
 from indexer.build import build_index
-from indexer.cli import main as index_main
 from indexer.faults import FAIL_ENV
 from indexer.generations import IndexStore
 from indexer.lock import IndexLock
@@ -25,24 +23,6 @@ from indexer.update import update_index
 from query import Searcher
 
 SEARCH_INDEX = Path(sys.executable).parent / "search-index"
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(index_main, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    return make_corpus(tmp_path / "corpus")
-
-
-@pytest.fixture
-def index(tmp_path: Path, corpus: Path) -> Path:
-    index_dir = tmp_path / "index"
-    code, _, err = cli("rebuild", str(corpus), "--index", str(index_dir), "-q")
-    assert code == 0, err
-    return index_dir
 
 
 def change_corpus(corpus: Path) -> None:
