@@ -1,6 +1,7 @@
 """The whoosh engine (package whoosh-reloaded): every whoosh call of the project lives here."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -11,11 +12,13 @@ from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import RegexTokenizer, Tokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util.numeric import byte_to_length
 
 from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, positive_leaves, within_slop
 
 from .. import analysis
+from ..children import die_with_parent
 from ..errors import IndexDamaged
 from ..models import Article
 from ..parallel import default_workers
@@ -141,7 +144,7 @@ class WhooshWriter:
         # compound=False: whoosh opens a compound segment by copying each part into memory
         # (BytesIO over the mmap), which made opening a large index take most of a cold query
         options: dict[str, Any] = {"limitmb": 256, "compound": False}
-        return self._ix.writer(procs=procs, multisegment=False, **options) if procs > 1 else self._ix.writer(**options)
+        return _ParallelWriter(self._ix, procs=procs, multisegment=False, **options) if procs > 1 else self._ix.writer(**options)
 
     def _start(self, procs: int) -> None:
         pending, self._pending = self._pending or [], None
@@ -173,6 +176,38 @@ class WhooshWriter:
     def cancel(self) -> None:
         if self._writer is not None:
             self._writer.cancel()
+
+
+class _SubWriter(SubWriterTask):
+    """whoosh's sub-writer process, made to die with the run that forked it (indexer.children)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._parent = os.getpid()
+
+    def run(self) -> None:
+        die_with_parent(self._parent)
+        super().run()
+
+
+class _ParallelWriter(MpWriter):
+    """whoosh's multiprocessing writer whose sub-writers die with the run, and end when it is cancelled
+    (whoosh leaves them waiting for work, so the run could not even exit)."""
+
+    def _new_task(self) -> SubWriterTask:
+        task = _SubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment)
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def cancel(self) -> None:
+        try:
+            super().cancel()
+        finally:
+            self.jobqueue.cancel_join_thread()  # queued work is dropped, not flushed to dead readers at exit
+            for task in self.tasks:
+                task.kill()
+                task.join()
 
 
 class _Postings:
