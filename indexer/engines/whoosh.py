@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import pickle
+import struct
+import zlib
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -347,13 +350,21 @@ def _filter_mask(filters: Filters, columns: _Columns, postings: _Postings) -> np
     return allowed
 
 
-def _damaged(directory: Path, exc: BaseException) -> IndexDamaged:
-    """The error for any failure while whoosh reads its files.
+# What truncated, garbled or missing files raise inside a whoosh read (also a bare Exception("Block tag error")).
+READ_ERRORS = (OSError, EOFError, zlib.error, struct.error, pickle.UnpicklingError, IndexError, KeyError, ValueError)
 
-    Truncated, garbled or missing files surface as OSError, EOFError, zlib.error, struct.error,
-    pickle errors, IndexError, KeyError or even a bare Exception("Block tag error"), so every
-    exception raised inside a whoosh read counts as damage; its type and text stay in the message.
-    """
+
+def _damaged(directory: Path, exc: BaseException) -> BaseException:
+    """The error to raise for a failure inside whoosh: IndexDamaged (type and text in the message)
+    for what reading damaged files raises, the exception itself for anything else (a bug is a bug,
+    not damage: calling it damage would set the serving generation aside). Opening an index only
+    reads files, so there every failure counts as damage (see `WhooshIndex.__init__`)."""
+    if not isinstance(exc, READ_ERRORS) and type(exc) is not Exception:
+        return exc
+    return _damage(directory, exc)
+
+
+def _damage(directory: Path, exc: BaseException) -> IndexDamaged:
     detail = " ".join(str(exc).split()) or "no detail"
     return IndexDamaged(f"the index at {directory} is damaged ({type(exc).__name__}: {detail})")
 
@@ -374,8 +385,8 @@ class WhooshIndex(EngineIndex):
             self._reader = self._searcher.reader()
             self._postings = _Postings(self._reader)
             self._columns = _Columns(self._reader)
-        except Exception as exc:  # see _damaged
-            raise _damaged(directory, exc) from None
+        except Exception as exc:  # opening only reads files: any failure is damage
+            raise _damage(directory, exc) from None
 
     def doc_count(self) -> int:
         try:

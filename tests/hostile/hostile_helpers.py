@@ -31,6 +31,13 @@ def run_search(index: Path, *words: str) -> Result:
     return CliRunner().invoke(search_main, ["--index", str(index), "--json", "--", *words])
 
 
+def json_error(result: Result) -> str:
+    """The error `search --json` prints on stdout: one object, {"error": ...}, saying what stderr says."""
+    answer = json.loads(result.stdout)
+    assert list(answer) == ["error"] and answer["error"] in result.stderr, (result.stdout, result.stderr)
+    return answer["error"]
+
+
 def hit_ids(result: Result) -> list[str]:
     assert result.exit_code in (0, 1), result.output
     return [hit["id"] for hit in json.loads(result.stdout)["hits"]]

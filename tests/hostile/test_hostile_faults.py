@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from conftest import BBC
-from hostile_helpers import hit_ids, run_build, run_search
+from hostile_helpers import hit_ids, json_error, run_build, run_search
 
 from indexer.errors import IndexDamaged
 from indexer.generations import IndexStore
@@ -104,7 +104,7 @@ def test_damage_without_a_previous_generation_says_how_to_rebuild(index_copy: Pa
     shutil.rmtree(previous(index_copy))
     damage(serving(index_copy))
     result = run_search(index_copy, "broadband")
-    assert result.exit_code == 2 and result.stdout == ""
+    assert result.exit_code == 2 and json_error(result)
     (line,) = result.stderr.splitlines()
     assert line.startswith("search: ") and ("damaged" in line or "missing" in line)
     assert "; rebuild it with: search-index rebuild " in line and line.endswith(f" --index {index_copy}")
@@ -247,3 +247,23 @@ def test_disk_full_during_a_build_leaves_the_serving_generation(index_copy: Path
     assert sorted(p.name for p in index_copy.iterdir()) == before, "the half-built generation is removed"
     search = run_search(index_copy, "broadband")
     assert search.exit_code == 0 and search.stderr == ""
+
+
+def test_a_bug_inside_the_engine_is_not_index_damage(index_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A programming error raised while searching reaches the caller as itself; the serving
+    generation is not set aside, and the next search answers from it without a warning."""
+    from indexer.engines.whoosh import WhooshIndex
+
+    real_search = WhooshIndex._search
+
+    def broken(self: WhooshIndex, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    with Searcher(index_copy) as searcher:
+        monkeypatch.setattr(WhooshIndex, "_search", broken)
+        with pytest.raises(TypeError):
+            searcher.search("broadband")
+        monkeypatch.setattr(WhooshIndex, "_search", real_search)
+        results = searcher.search("broadband")
+        assert results.generation == serving(index_copy).name and results.hits
+        assert results.warning is None and searcher.warning is None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import bbc_id
-from hostile_helpers import run_search
+from hostile_helpers import json_error, run_search
 
 from indexer.errors import QueryError
 from query import Searcher
@@ -83,7 +83,7 @@ def test_command_answers_or_fails_in_one_line(bbc_index: Path, query: str, outco
         assert answer["total"] >= len(answer["hits"])
     else:
         assert result.exit_code == 2, result.output
-        assert result.stdout == ""
+        assert json_error(result)
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("search: bad query: "), result.stderr
 
