@@ -352,8 +352,15 @@ class IndexStore:
 
     def size(self, path: Path) -> int:
         """Bytes in a generation folder and its sub-folders (hard-linked files shared with another
-        generation included)."""
-        return sum(os.stat(os.path.join(folder, name)).st_size for folder, _, names in os.walk(path) for name in names)
+        generation included); a file pruned meanwhile by a run counts nothing."""
+        total = 0
+        for folder, _, names in os.walk(path):
+            for name in names:
+                try:
+                    total += os.lstat(os.path.join(folder, name)).st_size
+                except FileNotFoundError:
+                    continue
+        return total
 
     def write_last_run(self, record: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
