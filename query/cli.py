@@ -82,12 +82,14 @@ class SearchCommand(click.Command):
 @click.option("--explain", is_flag=True, help="Show how much each field and term added to each hit's score.")
 @click.option("--like", metavar="ARTICLE_ID", default=None, help="Articles similar to this one (the id under each hit's headline).")
 @click.option("--exact", is_flag=True, help="Search the words as typed: no did-you-mean correction.")
+@click.option("--facets", "facet_names", metavar="NAMES", default=None,
+              help="Also count the matching articles per category, source or year (comma-separated: --facets category,year).")
 @click.version_option(package_name="article-search", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, query: tuple[str, ...], limit: int | None, context: int | None, as_json: bool,
          index: Path | None, field: str | None, color: str, no_color: bool, no_pager: bool, since: str | None,
          until: str | None, source: str | None, category: str | None, sort: str, explain: bool, like: str | None,
-         exact: bool) -> None:
+         exact: bool, facet_names: str | None) -> None:
     """Search the article index for QUERY: all words must match (else any word); "phrases", field:word,
     AND/OR/NOT, -word, word~ (fuzzy) and prefix* work. A word the index lacks is replaced by a close,
     common one and the output says so (--exact turns that off). A word starting with - is a query word
@@ -127,7 +129,7 @@ def main(ctx: click.Context, query: tuple[str, ...], limit: int | None, context:
         with searcher:
             results = searcher.search(
                 text, limit=limit, context=context, field=field, since=since, until=until, source=source,
-                category=category, sort=sort, explain=explain, like=like, exact=exact,
+                category=category, sort=sort, explain=explain, like=like, exact=exact, facets=_facets(facet_names),
             )
             unfiltered = 0  # when filters removed every hit, how many the words match without them
             if filtered and not results.total:
@@ -146,6 +148,11 @@ def main(ctx: click.Context, query: tuple[str, ...], limit: int | None, context:
         width = shutil.get_terminal_size().columns if on_terminal else None
         _show(render_text(results, use_color, width, unfiltered), use_color, on_terminal and not no_pager)
     raise SystemExit(EXIT_HITS if results.hits else EXIT_NO_HITS)
+
+
+def _facets(names: str | None) -> tuple[str, ...]:
+    """--facets category,year as the names (checked by the Searcher: an unknown one is a bad query)."""
+    return tuple(name.strip() for name in names.split(",") if name.strip()) if names else ()
 
 
 def _use_color(mode: str, on_terminal: bool, env: Mapping[str, str]) -> bool:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from indexer.engines import Contribution
 
@@ -74,6 +74,8 @@ class SearchResults:
     plain_words: bool = False
     suggestion: "Suggestion | None" = None  # the corrected query searched instead (did you mean)
     warning: str | None = None  # e.g. an older generation answered for a damaged one
+    offset: int = 0  # hits skipped before these (paging)
+    facets: Mapping[str, Mapping[str, int]] | None = None  # when asked: facet -> value -> matching articles
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,4 +85,22 @@ class SearchResults:
             "plain_words": self.plain_words,
             "suggestion": self.suggestion.to_dict() if self.suggestion else None,
             "hits": [h.to_dict() for h in self.hits],
+            **({"facets": {name: [{"value": value, "count": count} for value, count in values.items()]
+                           for name, values in self.facets.items()}} if self.facets is not None else {}),
         }
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What a Searcher answers from: the generation CURRENT names, the one answering (an older one
+    when that is damaged, with a warning), its engine and its articles."""
+
+    generation: str
+    answering: str
+    engine: str
+    articles: int
+    warning: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"generation": self.generation, "answering": self.answering, "engine": self.engine,
+                "articles": self.articles, "warning": self.warning}

@@ -130,6 +130,12 @@ def summary(results: SearchResults, unfiltered: int = 0) -> list[str]:
     return lines
 
 
+def facet_lines(results: SearchResults) -> list[str]:
+    """With --facets, one line per facet: its values, the most matching articles first."""
+    return [f"{name}: " + (" · ".join(f"{value} {count:,}" for value, count in values.items()) or "(none)")
+            for name, values in (results.facets or {}).items()]
+
+
 def hit_lines(hit: Hit, color: bool) -> list[tuple[Styled, int]]:
     """One hit's lines, each with its hanging indent: the headline, its id (what --like takes),
     date and file, its snippets, and with --explain the score's parts."""
@@ -150,7 +156,8 @@ def hit_lines(hit: Hit, color: bool) -> list[tuple[Styled, int]]:
 
 def render_text(results: SearchResults, color: bool, width: int | None = None, unfiltered: int = 0) -> str:
     """Results as a person reads them; with `width` (a terminal's), lines wrap between words."""
-    lines: list[tuple[Styled, int]] = [(Styled(line), HIT_INDENT) for line in summary(results, unfiltered)]
+    lines: list[tuple[Styled, int]] = [(Styled(line), HIT_INDENT)
+                                       for line in (*summary(results, unfiltered), *facet_lines(results))]
     for hit in results.hits:
         lines.append((Styled(""), 0))
         lines += hit_lines(hit, color)

@@ -5,14 +5,14 @@ import threading
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from indexer.config import Config, load_config
-from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, supports
+from indexer.engines import FACETS, EngineHit, EngineIndex, EnginePage, Filters, supports
 from indexer.errors import ArticleSearchError, IndexDamaged, IndexMissing, QueryError
 from indexer.generations import VECTOR_IDS, IndexStore
 
-from .models import Hit, SearchResults
+from .models import Hit, SearchResults, Serving
 from .recovery import OpenIndex, open_generation
 from .snippets import mark, make_snippets
 from .suggest import Suggestion, corrected, suggestion
@@ -20,6 +20,7 @@ from .syntax import SEARCH_FIELDS, ParsedQuery, TermMatcher, parse, restrict
 
 if TYPE_CHECKING:
     from indexer.build import Progress
+    from indexer.models import Article
 
     from .semantic import SemanticRanker
 
@@ -27,6 +28,8 @@ MAX_LIMIT = 10_000
 OPEN_ATTEMPTS = 5  # re-reads of CURRENT when a generation vanishes while being opened
 SEARCH_ATTEMPTS = 8  # a search retried after a switch, a re-open, or a damaged generation set aside
 SORTS = ("relevance", "date")
+FACET_VALUES = 20  # values listed per facet, those in the most matching articles
+T = TypeVar("T")
 
 
 class _Handle:
@@ -181,29 +184,59 @@ class Searcher:
                snippets: int | None = None, filters: Filters | None = None, *, since: str | None = None,
                until: str | None = None, source: str | None = None, category: str | None = None,
                sort: str = "relevance", explain: bool = False, like: str | None = None,
-               exact: bool = False) -> SearchResults:
+               exact: bool = False, offset: int = 0, facets: Sequence[str] = ()) -> SearchResults:
         """Search; all words must match, else any word (`fallback` says so).
 
         Keyword options mirror the CLI: `since`/`until` (YYYY, YYYY-MM or YYYY-MM-DD, inclusive),
         `source`, `category`, `sort` ("relevance" or "date", newest first), `explain` (per field and
         term score contributions), `like` (articles similar to that article id, instead of a query),
-        `exact` (no did-you-mean correction of words the index lacks). Wrong argument types raise
+        `exact` (no did-you-mean correction of words the index lacks), `offset` (hits skipped, for
+        paging: ranks start at offset + 1), `facets` (any of "category", "source", "year": the
+        matching articles counted per value, in `results.facets`). Wrong argument types raise
         TypeError, values out of range QueryError (a ValueError is never raised from the index).
         """
         _check_types(query=(query, str), limit=(limit, int, None), context=(context, int, None),
                      field=(field, str, None), snippets=(snippets, int, None), filters=(filters, Filters, None),
                      since=(since, str, None), until=(until, str, None), source=(source, str, None),
                      category=(category, str, None), sort=(sort, str), explain=(explain, bool),
-                     like=(like, str, None), exact=(exact, bool))
+                     like=(like, str, None), exact=(exact, bool), offset=(offset, int), facets=(facets, tuple, list))
         limit = self.config.limit if limit is None else limit
         context = self.config.context if context is None else context
         snippet_count = self.config.snippets if snippets is None else snippets
         _check_options(limit, context, snippet_count, field, sort)
+        _check_page(offset, limit, facets)
         filters = _filters(filters, since, until, source, category)
+        return self._attempt(lambda handle: self._search(handle, query, limit, context, field, snippet_count, filters,
+                                                         sort, explain, like, exact, offset, tuple(facets)))
+
+    def article(self, article_id: str) -> Article | None:
+        """The whole stored article with that id (looked up in the index, never opened as a path), or None."""
+        _check_types(article_id=(article_id, str))
+
+        def fetch(handle: _Handle) -> Article | None:
+            if not supports(handle.index, "article"):
+                raise QueryError(f"the {handle.opened.engine} engine cannot fetch an article by id")
+            with handle.engine_lock:
+                return handle.index.article(article_id)
+
+        return self._attempt(fetch)
+
+    def serving(self) -> Serving:
+        """Which generation answers searches now and how many articles it holds (for health checks)."""
+        def look(handle: _Handle) -> Serving:
+            with handle.engine_lock:
+                articles = handle.index.doc_count()
+            return Serving(handle.name, handle.opened.generation, handle.opened.engine, articles, handle.opened.warning)
+
+        return self._attempt(look)
+
+    def _attempt(self, work: Callable[[_Handle], T]) -> T:
+        """`work` on the serving generation, tried again after a switch, a re-open, or a damaged
+        generation set aside (see `_after_read_error`)."""
         for attempt in range(SEARCH_ATTEMPTS):
             handle = self._acquire()
             try:
-                return self._search(handle, query, limit, context, field, snippet_count, filters, sort, explain, like, exact)
+                return work(handle)
             except IndexDamaged as exc:
                 if attempt + 1 == SEARCH_ATTEMPTS:
                     raise
@@ -213,9 +246,16 @@ class Searcher:
         raise AssertionError("unreachable")
 
     def _search(self, handle: _Handle, query: str, limit: int, context: int, field: str | None, snippet_count: int,
-                filters: Filters, sort: str, explain: bool, like: str | None, exact: bool) -> SearchResults:
-        """One search on an open generation: the engine under its lock, then snippets outside it."""
+                filters: Filters, sort: str, explain: bool, like: str | None, exact: bool, offset: int = 0,
+                facets: tuple[str, ...] = ()) -> SearchResults:
+        """One search on an open generation: the engine under its lock, then snippets outside it.
+
+        Paging asks the engine for `offset + limit` hits and keeps the last `limit`: ranks and ties
+        stay those of one long list, and only the hits shown get snippets."""
         index, engine_name = handle.index, handle.opened.engine
+        if facets and not supports(index, "facets"):
+            raise QueryError(f"facets are not supported by the {engine_name} engine")
+        limit += offset
         with handle.engine_lock:
             if like is not None:
                 if query.strip():
@@ -255,11 +295,13 @@ class Searcher:
                 page, searched, fallback = run(parsed)
             if ranker is not None and page.total:
                 page = self._fuse(index, ranker, parsed.text, page, limit, bool(filters))  # the model reads typos well
+            counts = index.facets(searched.root, weights, filters, facets, FACET_VALUES) if facets else None
         matches = TermMatcher(searched.root)
-        hits = tuple(_hit(h, rank, matches, snippet_count, context) for rank, h in enumerate(page.hits, start=1))
+        hits = tuple(_hit(h, rank, matches, snippet_count, context)
+                     for rank, h in enumerate(page.hits[offset:], start=offset + 1))
         warning = handle.opened.warning or (handle.semantic[1] if handle.semantic else None)
         return SearchResults(parsed.text, page.total, fallback, hits, handle.opened.generation, parsed.plain_words,
-                             found, warning)
+                             found, warning, offset, counts)
 
     def _ranker(self, handle: _Handle) -> SemanticRanker | None:
         """The semantic ranker of the answering generation, if it has vectors and semantic ranking is on.
@@ -359,6 +401,14 @@ def _check_options(limit: int, context: int, snippet_count: int, field: str | No
         raise QueryError(f"unknown field {field!r}; choose one of: {', '.join(SEARCH_FIELDS)}")
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}; choose one of: {', '.join(SORTS)}")
+
+
+def _check_page(offset: int, limit: int, facets: Sequence[str]) -> None:
+    if not 0 <= offset <= MAX_LIMIT - limit:
+        raise QueryError(f"offset must be between 0 and {MAX_LIMIT} minus the limit (the first {MAX_LIMIT:,} hits can be paged)")
+    for name in facets:
+        if name not in FACETS:
+            raise QueryError(f"unknown facet {name!r}; choose from: {', '.join(FACETS)}")
 
 
 def _hit(found: EngineHit, rank: int, matches: TermMatcher, snippet_count: int, context: int) -> Hit:

@@ -97,7 +97,22 @@ class EngineWriter(Protocol):
     def cancel(self) -> None: ...
 
 
-Feature = Literal["explain", "similar_terms", "article", "concurrent"]
+Feature = Literal["explain", "similar_terms", "article", "concurrent", "facets"]
+
+#: What `EngineIndex.facets` counts: categories and sources (as keywords), and the year of the date.
+FACETS: tuple[str, ...] = ("category", "source", "year")
+Facets = dict[str, dict[str, int]]  # facet -> value -> articles
+
+
+def year_of(date: str | None) -> str | None:
+    """The year of an ISO date (its first four characters, when they are digits)."""
+    return date[:4] if date and date[:4].isdigit() else None
+
+
+def top_values(counts: Mapping[str, int], size: int) -> dict[str, int]:
+    """The `size` values in the most articles; equal counts in the values' order, so that every
+    engine cuts a facet at the same place."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:size])
 
 
 class EngineIndex(ABC):
@@ -161,6 +176,13 @@ class EngineIndex(ABC):
     def article(self, article_id: str) -> Article | None:
         """The stored article with that id, or None; offered by indexes declaring "article"."""
         raise ArticleSearchError(f"the {type(self).__name__} cannot fetch an article by id")
+
+    def facets(self, root: Node, weights: Mapping[str, float], filters: Filters | None, names: Iterable[str],
+               size: int) -> Facets:
+        """For each facet named (`FACETS`), the articles matching `root` and `filters` (as `search`
+        matches them) per value: the `size` values in the most of them, counted exactly by the
+        engine itself over every match. Offered by indexes declaring "facets"."""
+        raise ArticleSearchError(f"the {type(self).__name__} cannot count facets")
 
     @abstractmethod
     def close(self) -> None: ...

@@ -37,8 +37,8 @@ from .. import analysis
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing
 from ..models import Article
 from ..expansion import expand
-from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, in_stable_order, keywords,
-               summed_contributions)
+from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, in_stable_order,
+               keywords, summed_contributions, top_values, year_of)
 
 RETRY_SECONDS = 10.0  # a read waits at most this long for the cluster to answer whole again
 RETRY_PAUSES = (0.1, 0.2, 0.5, 1.0, 2.0)  # between tries, the last one repeated
@@ -46,6 +46,7 @@ TRANSIENT_STATUS = (429, 502, 503, 504)
 VOCABULARY = "vocabulary"  # per field, each document's distinct terms as keywords
 MAX_TERM_BYTES = 255  # the whitespace analyzer cuts longer tokens: longer terms are not searchable anyway
 MAX_LISTED_TERMS = 65_535  # terms listed per field and prefix (the cluster's default search.max_buckets)
+MAX_RESULT_WINDOW = 10_000  # hits one search may return (the cluster's default index.max_result_window)
 
 TARGET_FILE = "opensearch.json"
 BULK_DOCS = 500  # documents per bulk request
@@ -337,6 +338,18 @@ def _filter_clauses(filters: Filters) -> tuple[list[dict[str, Any]], list[dict[s
     return allow, deny
 
 
+def _query(root: Node, weights: Mapping[str, float], filters: Filters | None) -> dict[str, Any]:
+    """The text query scoring, the filters only restricting."""
+    allow, deny = _filter_clauses(filters) if filters else ([], [])
+    return {"bool": {"must": [translate(root, weights)], "filter": allow, "must_not": deny}}
+
+
+FACET_FIELDS = {"category": "categories", "source": "source"}
+FACET_YEAR = {"script": {"lang": "painless", "source": (  # null: the article has no year
+    "if (doc['date'].size() == 0) { return null; } String d = doc['date'].value; "
+    "return d.length() < 4 ? null : d.substring(0, 4);")}}
+
+
 # Lucene's explanation names each scored part: "weight(body:bellami in 260) [PerFieldSimilarity] ..."
 # for a term or "phrase", "headline:(bellami bellamy)^3.0" for the (constant-score) terms of a prefix
 # or fuzzy word, named in --explain by the word as the query tree labels it (bellam*).
@@ -369,7 +382,7 @@ class OpenSearchIndex(EngineIndex):
     """One generation's concrete index. If a later rebuild has already deleted it, searches go to
     the alias (the serving index) until the caller reopens the new generation."""
 
-    capabilities = frozenset({"explain", "similar_terms", "article", "concurrent"})
+    capabilities = frozenset({"explain", "similar_terms", "article", "concurrent", "facets"})
 
     def __init__(self, client: OpenSearch, target: Target) -> None:
         self._client, self._target = client, target
@@ -455,13 +468,24 @@ class OpenSearchIndex(EngineIndex):
         hits = self._call("search", body=body)["hits"]["hits"]
         return from_source(hits[0]["_source"]) if hits else None
 
+    def facets(self, root: Node, weights: Mapping[str, float], filters: Filters | None, names: Iterable[str],
+               size: int) -> Facets:
+        """Terms aggregations over the matches: the keyword fields, and the year of the date (a keyword:
+        its first four characters, by script; articles without a date have none)."""
+        aggregations = {name: {"terms": {**(FACET_YEAR if name == "year" else {"field": FACET_FIELDS[name]}),
+                                         "size": size, "shard_size": max(size, MAX_LISTED_TERMS)}} for name in names}
+        body = {"size": 0, "track_total_hits": False, "query": _query(expand(root, self), weights, filters),
+                "aggs": aggregations}
+        answer = self._call("search", body=body)["aggregations"]
+        return {name: top_values({str(b["key"]): int(b["doc_count"]) for b in answer[name]["buckets"]
+                                  if name != "year" or year_of(str(b["key"]))}, size) for name in aggregations}
+
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
         root = expand(root, self)
-        allow, deny = _filter_clauses(filters) if filters else ([], [])
         body: dict[str, Any] = {
-            "query": {"bool": {"must": [translate(root, weights)], "filter": allow, "must_not": deny}},
-            "size": limit + TIE_MARGIN, "track_total_hits": True, "track_scores": True, "_source": ["article"], "explain": explain,
+            "query": _query(root, weights, filters),
+            "size": min(limit + TIE_MARGIN, MAX_RESULT_WINDOW), "track_total_hits": True, "track_scores": True, "_source": ["article"], "explain": explain,
         }
         if sort_by_date:
             body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, "_score"]

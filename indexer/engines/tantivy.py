@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import tantivy
 
@@ -27,8 +27,8 @@ from .. import analysis
 from ..errors import IndexDamaged
 from ..models import Article
 from ..expansion import expand
-from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, in_stable_order, keywords,
-               summed_contributions)
+from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, in_stable_order,
+               keywords, summed_contributions, top_values)
 
 HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
 _RAW = "raw"
@@ -36,14 +36,16 @@ _TERMS = "whitespace"
 _DATE_DIGITS = 14  # YYYYMMDDhhmmss
 DATE_SORT_SCORED = 1_000  # matches ordered exactly (by date, score, id) when sorting by date
 SUBFOLDER = "tantivy"  # tantivy's own meta.json must not meet the generation's meta.json
+FACET_FIELDS = {"category": "categories", "source": "source"}
+_YEAR = 10 ** (_DATE_DIGITS - 4)  # a date key divided by this is its year
 
 
 def schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     for name in SEARCH_FIELDS:
         builder.add_text_field(name, tokenizer_name=_TERMS, index_option="position")
-    for name in ("id", "path", "source", "categories"):
-        builder.add_text_field(name, tokenizer_name=_RAW, index_option="basic")
+    for name in ("id", "path", "source", "categories"):  # keywords; source and categories as columns for facets
+        builder.add_text_field(name, tokenizer_name=_RAW, index_option="basic", fast=name in FACET_FIELDS.values())
     builder.add_integer_field("date", indexed=True, fast=True)
     builder.add_bytes_field("article", stored=True)
     return builder.build()
@@ -225,7 +227,7 @@ def _open_read_only(folder: Path) -> tuple[tantivy.Index, tantivy.Searcher]:
 class TantivyIndex(EngineIndex):
     """An open tantivy generation; one searcher reused across queries (a generation never changes)."""
 
-    capabilities = frozenset({"explain", "similar_terms", "article", "concurrent"})
+    capabilities = frozenset({"explain", "similar_terms", "article", "concurrent", "facets"})
 
     def __init__(self, directory: Path) -> None:
         try:
@@ -269,11 +271,7 @@ class TantivyIndex(EngineIndex):
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
         root = expand(root, self)
         translator = _Translator(self._schema, weights)
-        query = translator.query(root)
-        if filters:
-            # the text query scores; filters only restrict (a constant score of 0 adds nothing)
-            restrictions = [(occur, tantivy.Query.const_score_query(q, 0.0)) for occur, q in translator.filters(filters)]
-            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *restrictions])
+        query = self._query(translator, root, filters)
         try:
             by_field = False  # tantivy's date order: a hit's "score" is then its date, not a score
             if sort_by_date:
@@ -296,6 +294,50 @@ class TantivyIndex(EngineIndex):
         except (ValueError, OSError, KeyError, TypeError) as exc:
             raise _unreadable(exc) from None
         return EnginePage(result.count or 0, kept)
+
+    @staticmethod
+    def _query(translator: _Translator, root: Node, filters: Filters | None) -> tantivy.Query:
+        """The text query, restricted by the filters (they score a constant 0: only the words score)."""
+        query = translator.query(root)
+        if filters:
+            restrictions = [(occur, tantivy.Query.const_score_query(q, 0.0)) for occur, q in translator.filters(filters)]
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *restrictions])
+        return query
+
+    def facets(self, root: Node, weights: Mapping[str, float], filters: Filters | None, names: Iterable[str],
+               size: int) -> Facets:
+        """tantivy's aggregations over the matches: a terms aggregation per keyword column, a histogram of
+        the date keys by year. An index built before source and categories were columns counts each of
+        their values with a query instead."""
+        query = self._query(_Translator(self._schema, weights), expand(root, self), filters)
+        names = list(names)
+        try:
+            try:
+                return self._aggregated(query, names, size)
+            except ValueError as exc:
+                if "not configured as fast field" not in str(exc):
+                    raise
+            found = self._aggregated(query, [name for name in names if name == "year"], size)
+            return {name: found[name] if name == "year" else self._counted(query, FACET_FIELDS[name], size) for name in names}
+        except (ValueError, OSError, KeyError, TypeError) as exc:
+            raise _unreadable(exc) from None
+
+    def _aggregated(self, query: tantivy.Query, names: list[str], size: int) -> Facets:
+        aggregations = {
+            name: {"histogram": {"field": "date", "interval": _YEAR, "min_doc_count": 1}} if name == "year" else
+            {"terms": {"field": FACET_FIELDS[name], "size": size, "segment_size": max(size, 65_535)}} for name in names}
+        answer = self._searcher.aggregate(query, aggregations) if names else {}
+        return {name: top_values({(str(int(b["key"]) // _YEAR) if name == "year" else b["key"]): int(b["doc_count"])
+                                  for b in answer[name]["buckets"]}, size) for name in names}
+
+    def _counted(self, query: tantivy.Query, field: str, size: int) -> dict[str, int]:
+        """A keyword facet of an index without that column: one count query per value of the field."""
+        counts = {}
+        for value, _ in self._searcher.terms_with_prefix(field, ""):
+            restricted = tantivy.Query.term_query(self._schema, field, value)
+            both = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, restricted)])
+            counts[value] = int(self._searcher.search(both, 1, count=True).count or 0)
+        return top_values({value: count for value, count in counts.items() if count}, size)
 
     def _explain(self, translator: _Translator, root: Node, address: tantivy.DocAddress) -> tuple[Contribution, ...]:
         """What each word added in each field: tantivy explains each weighted part for this document

@@ -6,7 +6,7 @@ import pickle
 import struct
 import zlib
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 from whoosh import index as whoosh_index
@@ -26,8 +26,8 @@ from ..errors import IndexDamaged
 from ..models import Article
 from ..parallel import default_workers
 from ..expansion import expand
-from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Filters, bm25f, in_stable_order,
-               keywords)
+from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, bm25f,
+               in_stable_order, keywords, top_values, year_of)
 
 LIST_SEPARATOR = "\n"
 
@@ -375,7 +375,7 @@ class WhooshIndex(EngineIndex):
     whoosh stores the postings; matching and BM25F scoring run over numpy arrays (see `bm25f`).
     """
 
-    capabilities = frozenset({"explain", "similar_terms", "article"})
+    capabilities = frozenset({"explain", "similar_terms", "article", "facets"})
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
@@ -436,10 +436,9 @@ class WhooshIndex(EngineIndex):
 
     def _search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None,
                 sort_by_date: bool, explain: bool) -> EnginePage:
-        fields = [f for f in SEARCH_FIELDS if weights.get(f, 0) > 0] or list(SEARCH_FIELDS)
+        fields = _searched_fields(weights)
         field_weights = {f: float(weights.get(f, 0) or 1.0) for f in SEARCH_FIELDS}
-        matched = self._match(root, fields) & (_filter_mask(filters, self._columns, self._postings) if filters else self._columns.alive)
-        candidates = np.flatnonzero(matched)
+        candidates = np.flatnonzero(self._matched(root, fields, filters))
         if candidates.size == 0:
             return EnginePage(0, ())
         stats = [self._term_stats(*scored) for scored in _scored_terms(root, fields)]
@@ -457,6 +456,34 @@ class WhooshIndex(EngineIndex):
             for d in top
         )
         return EnginePage(int(candidates.size), in_stable_order(hits, limit, sort_by_date))
+
+    def _matched(self, root: Node, fields: list[str], filters: Filters | None) -> np.ndarray:
+        """The live documents matching the query tree and the filters, as a boolean array."""
+        allowed = _filter_mask(filters, self._columns, self._postings) if filters else self._columns.alive
+        return self._match(root, fields) & allowed
+
+    def facets(self, root: Node, weights: Mapping[str, float], filters: Filters | None, names: Iterable[str],
+               size: int) -> Facets:
+        """Counted over the match array: a keyword's postings (categories, source) or the date column
+        (years) masked by it, so every match counts and nothing is read per document."""
+        root = expand(root, self)
+        try:
+            matched = self._matched(root, _searched_fields(weights), filters)
+            found: Facets = {}
+            for name in names:
+                if name == "year":
+                    years, counts = np.unique(self._columns.dates()[matched].astype("U4"), return_counts=True)
+                    values = {str(y): int(c) for y, c in zip(years, counts) if year_of(str(y))}
+                else:
+                    field = "categories" if name == "category" else name
+                    values = {}
+                    for term in self._reader.lexicon(field):
+                        if count := int(np.count_nonzero(matched[self._postings.get(field, term.decode("utf-8"))[0]])):
+                            values[term.decode("utf-8")] = count
+                found[name] = top_values(values, size)
+            return found
+        except Exception as exc:  # see _damaged
+            raise _damaged(self._directory, exc) from None
 
     def _term_stats(self, label: str, boost: float, terms: dict[str, tuple[str, ...]]) -> bm25f.TermStats:
         postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -525,6 +552,11 @@ def _positions(leaf: Any, field: str, term: str, docs: np.ndarray) -> dict[int, 
             matcher.skip_to(doc)
         found[doc] = matcher.value_as("positions") if matcher.is_active() and matcher.id() == doc else []
     return found
+
+
+def _searched_fields(weights: Mapping[str, float]) -> list[str]:
+    """The fields a field-less word is searched in: those weighted above 0 (all if none is)."""
+    return [f for f in SEARCH_FIELDS if weights.get(f, 0) > 0] or list(SEARCH_FIELDS)
 
 
 ScoredTerm = tuple[str, float, dict[str, tuple[str, ...]]]
