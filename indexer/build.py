@@ -7,7 +7,7 @@ publish, prune).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
@@ -17,7 +17,7 @@ from .errors import ArticleSearchError, BuildFailed, CorpusMissing, IndexDamaged
 from .faults import checkpoint
 from .generations import DEFAULT_KEEP, Analysis, Generation, GenerationMeta, IndexStore
 from .manifest import UNKNOWN_MTIME, FileEntry, Manifest, count_changes, file_digest, stat_after_read
-from .models import Article, BuildReport, Skipped
+from .models import Article, BuildReport, Notice, Skipped
 from .parallel import read_files
 from .readers import CorpusFile, find_files, read_file
 from .runs import locked_run
@@ -51,6 +51,7 @@ class Batch:
     entries: dict[str, FileEntry]
     problems: list[Skipped]
     probe: Article | None = None
+    notices: list[Notice] = field(default_factory=list)  # read anyway, worth a note (an unreadable date)
 
 
 def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Config, progress: Progress,
@@ -75,6 +76,8 @@ def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Confi
         for item in items:
             if isinstance(item, Skipped):
                 problems.append(item)
+            elif isinstance(item, Notice):
+                batch.notices.append(item)
             elif item.id in owners:
                 problems.append(duplicate(item, owners[item.id]))
                 duplicates.append(item.id)
@@ -261,7 +264,7 @@ def finish_generation(store: IndexStore, engine: Engine, generation: Path, write
         index_dir=str(store.root), generation=generation.name, engine=engine.name, indexed=manifest.article_count,
         skipped=tuple(listing_problems + batch.problems + manifest.skipped()), seconds=time.monotonic() - started,
         added=counts.added, updated=counts.updated, removed=counts.removed, unchanged=counts.unchanged,
-        mode=mode, notes=tuple(notes),
+        mode=mode, notes=tuple(notes) + tuple(str(n) for n in batch.notices),
     )
 
 

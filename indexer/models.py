@@ -39,10 +39,26 @@ class Skipped:
     line: int | None = None
 
     def __str__(self) -> str:
-        """One report line, even for a file name holding a line break."""
-        path = self.path.replace("\r", "\\r").replace("\n", "\\n")
-        where = f"{path}:{self.line}" if self.line is not None else path
-        return f"{where}: {self.reason}"
+        return report_line(self.path, self.line, self.reason)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a reader understood only in part but indexed anyway (a date it could not read, fields of
+    a feed it did not use): reported as a hint, not a skip."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return report_line(self.path, self.line, self.message)
+
+
+def report_line(path: str, line: int | None, text: str) -> str:
+    """`path[:line]: text` on one line, even for a file name holding a line break."""
+    path = path.replace("\r", "\\r").replace("\n", "\\n")
+    return f"{path}:{line}: {text}" if line is not None else f"{path}: {text}"
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,20 @@ from __future__ import annotations
 import codecs
 import errno
 import html
+import io
 import json
 import os
 import re
 import stat as stat_module
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol
 
 from .analysis import normalize
 from .errors import BadArticle
-from .models import Article, Skipped
+from .models import Article, Notice, Skipped
 
-ReadItem = Article | Skipped
+ReadItem = Article | Skipped | Notice
 
 #: File names that describe a corpus rather than hold an article (compared upper-case, by stem).
 NOT_ARTICLES = frozenset({"README", "SOURCE", "LICENSE", "LICENCE", "CHANGELOG", "COPYING", "NOTICE"})
@@ -31,7 +32,9 @@ _BULLET_RE = re.compile(r"^\s*[•\-*]\s+")
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
 # Runs of spaces of every kind, control characters and lone surrogates (from JSON escapes) become
 # one space; a single plain space, by far the most common, is not matched at all.
-_ODD_SPACE = r"\x00-\x1f\x7f-\xa0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ud800-\udfff"
+# Bidirectional embedding, override and isolate controls (U+202A-202E, U+2066-2069) count as spaces too:
+# invisible in text, and printed raw they turn a terminal line around (a headline reading backwards).
+_ODD_SPACE = r"\x00-\x1f\x7f-\xa0\u2000-\u200b\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000\ud800-\udfff"
 _SPACES_RE = re.compile(rf"[{_ODD_SPACE}][ {_ODD_SPACE}]*| [ {_ODD_SPACE}]+")
 
 
@@ -112,8 +115,8 @@ def clean(text: str) -> str:
 
 
 def paragraphs(text: str) -> list[str]:
-    """Blank-line separated paragraphs, cleaned, empty ones dropped."""
-    return [p for p in (clean(block) for block in _BLANK_LINE_RE.split(text.replace("\r\n", "\n"))) if p]
+    """Blank-line separated paragraphs, cleaned, empty ones dropped (CR-only line ends count as lines)."""
+    return [p for p in (clean(block) for block in _BLANK_LINE_RE.split(text.replace("\r\n", "\n").replace("\r", "\n"))) if p]
 
 
 def split_captions(paras: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -132,12 +135,36 @@ def split_captions(paras: Iterable[str]) -> tuple[list[str], list[str]]:
     return body, captions
 
 
+def open_article(path: Path) -> BinaryIO:
+    """Open an article file for reading, refusing anything but a regular file before reading a byte.
+
+    Opened without blocking: a FIFO named like an article would otherwise wait for a writer forever.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat_module.S_ISREG(mode):
+            kind = "a FIFO" if stat_module.S_ISFIFO(mode) else "a device" if stat_module.S_ISCHR(mode) or stat_module.S_ISBLK(mode) else "a socket" if stat_module.S_ISSOCK(mode) else "not a regular file"
+            raise BadArticle(f"not an article file: {kind}")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_text_file(path: Path, max_bytes: int) -> str:
-    """Read and decode a file, refusing binaries and oversized files with a clear reason."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise BadArticle(f"file is {size:,} bytes, over the {max_bytes:,}-byte article size cap")
-    data = path.read_bytes()
+    """Read and decode a file, refusing binaries and oversized files with a clear reason.
+
+    The cap holds before and while reading: at most `max_bytes` + 1 bytes are ever read, so a file that
+    grows while it is read (or a huge sparse one) costs no more than the cap.
+    """
+    with open_article(path) as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > max_bytes:
+            raise BadArticle(f"file is {size:,} bytes, over the {max_bytes:,}-byte article size cap")
+        data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise BadArticle(f"file grew while it was read, past the {max_bytes:,}-byte article size cap")
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BadArticle("binary file (contains NUL bytes)")
     text = decode(data)
@@ -225,7 +252,7 @@ def read_story(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     yield _article(file.rel, headline, body, file.path, bullets=tuple(highlights[1:]), captions=tuple(captions))
 
 
-def _bounded_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
+def _bounded_lines(stream: "_LineSource", max_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
     """(number, line, size) of each line; a line over `max_bytes` comes as None, never held in memory."""
     number = 0
     while raw := stream.readline(max_bytes + 1):
@@ -239,11 +266,60 @@ def _bounded_lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, byte
         yield number, (raw if size <= max_bytes else None), size
 
 
+class _LineSource(Protocol):
+    def readline(self, limit: int, /) -> bytes: ...
+
+
+class _Recoded:
+    """Lines of a UTF-16 or UTF-32 stream as UTF-8 bytes, so one line reader serves every encoding."""
+
+    def __init__(self, stream: BinaryIO, encoding: str) -> None:
+        self._text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline=None)  # type: ignore[arg-type]
+
+    def readline(self, limit: int, /) -> bytes:
+        return self._text.readline(limit).encode("utf-8")
+
+
+def _lines_of(stream: BinaryIO) -> _LineSource:
+    """The stream itself for UTF-8; a recoding reader for UTF-16/32 (by BOM, or by NULs in the first
+    character, which JSON text never has)."""
+    head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if head.startswith(bom):
+            return _Recoded(stream, encoding)
+    if len(head) >= 2 and head[0] and not head[1]:
+        return _Recoded(stream, "utf-16-le")
+    if len(head) >= 2 and not head[0] and head[1]:
+        return _Recoded(stream, "utf-16-be")
+    return stream
+
+
+class RecordNotes:
+    """What the records of one file had that was not used, or not understood: one notice per file."""
+
+    def __init__(self) -> None:
+        self.unused: dict[str, int] = {}
+        self.bad_dates: list[tuple[int | None, str]] = []
+
+    def notices(self, path: Path) -> Iterator[Notice]:
+        where = path_text(path)
+        if self.unused:
+            names = ", ".join(f"{name} ({count:,})" for name, count in sorted(self.unused.items()))
+            yield Notice(where, f"fields not used: {names}")
+        if self.bad_dates:
+            line, value = self.bad_dates[0]
+            first = f"line {line}: {value!r}" if line is not None else repr(value)
+            yield Notice(where, f"{len(self.bad_dates):,} date(s) not understood, indexed undated (first: {first})")
+
+
 def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
-    """One article per line; a broken line is reported with its line number and skipped."""
+    """One article per line (UTF-8, or UTF-16/32); a broken line is reported with its line number and
+    skipped; fields not used and dates not understood are noticed once for the file."""
     seen: set[str] = set()
-    with open(file.path, "rb") as stream:
-        for number, raw, size in _bounded_lines(stream, max_bytes):
+    notes = RecordNotes()
+    with open_article(file.path) as stream:
+        for number, raw, size in _bounded_lines(_lines_of(stream), max_bytes):
             if raw is not None and not raw.strip():
                 continue
             try:
@@ -253,36 +329,119 @@ def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
                     record = json.loads(decode(raw))
                 except json.JSONDecodeError as exc:
                     raise BadArticle(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
-                article = article_from_record(record, f"{file.rel}:{number}", file.path, number)
-                if article.id in seen:
-                    raise BadArticle(f"duplicate id {article.id!r} in this file")
-                seen.add(article.id)
-                yield article
+                yield _unique(article_from_record(record, f"{file.rel}:{number}", file.path, number, notes), seen)
             except (BadArticle, RecursionError, ValueError) as exc:
                 yield Skipped(path_text(file.path), str(exc) or type(exc).__name__, number)
+    yield from notes.notices(file.path)
 
 
-def article_from_record(record: Any, default_id: str, path: Path, line: int | None = None) -> Article:
-    """An Article from a JSON object with headline/bullets|highlights/description/body/metadata."""
+#: A `.json` feed is read whole, so it may hold at most this many times the article size cap.
+JSON_FILE_CAPS = 10
+_JSON_LISTS = ("articles", "items", "entries", "posts", "stories", "data", "results", "records", "documents")
+
+
+def read_json(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
+    """A JSON feed: one record, a list of records, or an object holding the list (`articles`, `items`,
+    `data`, ...). A broken record is reported by its number and skipped."""
+    text = read_text_file(file.path, max_bytes * JSON_FILE_CAPS)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadArticle(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if isinstance(data, dict):
+        lists = [data[key] for key in _JSON_LISTS if isinstance(data.get(key), list)]
+        data = lists[0] if lists else [data]
+    if not isinstance(data, list):
+        raise BadArticle("JSON is neither an article, a list of articles nor an object holding one")
+    seen: set[str] = set()
+    notes = RecordNotes()
+    for number, record in enumerate(data, 1):
+        try:
+            yield _unique(article_from_record(record, f"{file.rel}#{number}", file.path, None, notes), seen)
+        except (BadArticle, RecursionError, ValueError) as exc:
+            yield Skipped(path_text(file.path), f"record {number}: {exc or type(exc).__name__}")
+    yield from notes.notices(file.path)
+
+
+def _unique(article: Article, seen: set[str]) -> Article:
+    if article.id in seen:
+        raise BadArticle(f"duplicate id {article.id!r} in this file")
+    seen.add(article.id)
+    return article
+
+
+def article_from_record(record: Any, default_id: str, path: Path, line: int | None = None,
+                        notes: RecordNotes | None = None) -> Article:
+    """An Article from a JSON object, under any of the field names feeds commonly use (`indexer.fields`)."""
+    from . import fields
+    from .dates import iso_date
+
     if not isinstance(record, dict):
         raise BadArticle("record is not a JSON object")
-    headline = _optional_text(record.get("headline", record.get("title")), "headline") or ""
-    bullets = _text_list(record.get("bullets") or record.get("highlights"), "bullets")
+    values = fields.lowered(record)
+    used: set[str] = set()
+
+    def take(keys: tuple[str, ...]) -> Any:
+        for key in keys:
+            if values.get(key) not in (None, "", []):
+                used.add(key)
+                return values[key]
+        used.update(k for k in keys if k in values)  # present but empty: nothing to use, nothing lost
+        return None
+
+    headline = clean(_visible(_optional_text(take(fields.TITLE), "headline") or ""))
+    bullets: list[str] = []
+    for bullet in _text_list(take(fields.BULLETS), "bullets"):
+        fields.add_lead(bullets, clean(_visible(bullet)))
     if not bullets:
-        bullets = _text_list(record.get("description"), "description")
-    body_value = record.get("body", record.get("text"))
-    if body_value is not None and not isinstance(body_value, str):
-        raise BadArticle("body must be a string")
-    body, captions = split_captions(paragraphs(body_value or ""))
-    article_id = _optional_text(record.get("id"), "id") or default_id
-    return _article(
-        article_id, headline, body, path, line=line,
-        bullets=bullets, captions=tuple(captions),
-        date=_optional_text(record.get("date"), "date"),
-        source=_optional_text(record.get("source"), "source"),
-        url=_optional_text(record.get("url"), "url"),
-        categories=_text_list(record.get("categories"), "categories"),
+        for key in fields.LEADS:
+            for lead in _text_list(take((key,)), key):
+                fields.add_lead(bullets, clean(_visible(lead)))
+    body, captions = _record_body(take(fields.BODY))
+    date = None
+    date_value = take(fields.DATE)
+    if date_value is not None:
+        try:
+            date = iso_date(date_value)
+        except ValueError:
+            if notes is not None:
+                notes.bad_dates.append((line, str(date_value)[:80]))
+    categories = fields.categories(values)
+    used.update(k for k in fields.CATEGORIES if k in values)
+    article = _article(
+        _optional_text(take(fields.ID), "id") or default_id, headline, body, path, line=line,
+        bullets=tuple(bullets), captions=tuple(captions), date=date,
+        source=clean(fields.scalar_text(take(fields.SOURCE))) or None,
+        url=_optional_text(take(fields.URL), "url"),
+        categories=categories,
     )
+    if notes is not None:
+        for key in values.keys() - used:
+            notes.unused[key] = notes.unused.get(key, 0) + 1
+    return article
+
+
+def _visible(text: str) -> str:
+    from .htmltext import visible_text
+
+    return visible_text(text)
+
+
+def _record_body(value: Any) -> tuple[list[str], list[str]]:
+    """Body paragraphs and captions of a record's text: a string (plain, or HTML as feeds often carry)
+    or a list of paragraph strings."""
+    if value is None:
+        return [], []
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = "\n\n".join(value)
+    if not isinstance(value, str):
+        raise BadArticle("body must be a string (or a list of strings)")
+    from .htmltext import html_text, looks_like_html
+
+    if looks_like_html(value):
+        found = html_text(value)
+        return [p for p in (clean(p) for p in found.paragraphs) if p], [c for c in (clean(c) for c in found.captions) if c]
+    return split_captions(paragraphs(value))
 
 
 def read_md(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
@@ -290,7 +449,9 @@ def read_md(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     from .markdown import article_from_markdown
 
     text = read_text_file(file.path, max_bytes)
-    yield article_from_markdown(text, file.rel, file.path)
+    notices: list[str] = []
+    yield article_from_markdown(text, file.rel, file.path, notices)
+    yield from (Notice(path_text(file.path), notice) for notice in notices)
 
 
 READERS: dict[str, Callable[[CorpusFile, int], Iterator[ReadItem]]] = {
@@ -298,6 +459,7 @@ READERS: dict[str, Callable[[CorpusFile, int], Iterator[ReadItem]]] = {
     ".md": read_md,
     ".markdown": read_md,
     ".jsonl": read_jsonl,
+    ".json": read_json,
     ".story": read_story,
 }
 

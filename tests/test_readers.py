@@ -6,18 +6,22 @@ from pathlib import Path
 
 from conftest import BBC, BUNDLED_CORPUS, DAILYMAIL
 
-from indexer.models import Article, Skipped
+from indexer.models import Article, Notice, Skipped
 from indexer.readers import CorpusFile, find_files, read_file
 
 CAP = 10 * 1024 * 1024
 
 
-def read_all(*roots: Path) -> tuple[list[Article], list[Skipped]]:
+def read_all(*roots: Path, notices: list[Notice] | None = None) -> tuple[list[Article], list[Skipped]]:
+    """Articles and skipped items of the corpus folders; notices go to `notices` when given."""
     files, skipped = find_files(roots)
     articles: list[Article] = []
     for file in files:
         for item in read_file(file, CAP):
-            (articles if isinstance(item, Article) else skipped).append(item)
+            if isinstance(item, Notice):
+                (notices if notices is not None else []).append(item)
+            else:
+                (articles if isinstance(item, Article) else skipped).append(item)
     return articles, skipped
 
 
@@ -54,8 +58,11 @@ def test_every_bbc_file_parses() -> None:
 
 
 def test_daily_mail_jsonl_parses() -> None:
-    articles, skipped = read_all(DAILYMAIL)
+    notices: list[Notice] = []
+    articles, skipped = read_all(DAILYMAIL, notices=notices)
     assert skipped == []
+    assert len(notices) == 8 and all(n.message.startswith("fields not used: image_url (") for n in notices)
+    assert all("source_path" in n.message and "source_rev" in n.message for n in notices)
     assert len(articles) == 24308
     first = articles[0]
     assert first.id.startswith("finescoop-") and first.date and first.line == 1
@@ -92,7 +99,7 @@ def test_story_format(tmp_path: Path) -> None:
 def test_broken_jsonl_lines_are_reported_and_the_rest_read(tmp_path: Path) -> None:
     good = {"id": "a1", "headline": "Good one", "body": "Text here.\n\nMore text."}
     (tmp_path / "feed.jsonl").write_text(
-        json.dumps(good) + "\n{not json\n" + json.dumps({"headline": 5, "body": ["x"]}) + "\n"
+        json.dumps(good) + "\n{not json\n" + json.dumps({"headline": 5, "body": {"x": 1}}) + "\n"
         + json.dumps({"id": "a2", "headline": "Other", "highlights": ["One", "Two"], "body": "B."}) + "\n"
     )
     articles, skipped = read_all(tmp_path)

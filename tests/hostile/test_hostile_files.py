@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import pathlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -226,14 +225,16 @@ def test_unreadable_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
     (corpus / "open.txt").write_text(article("Open", "Visible."), encoding="utf-8")
     secret.chmod(0)
     if os.geteuid() == 0:  # root reads anything: make the read fail as it would for a user
-        real = pathlib.Path.read_bytes
+        import indexer.readers
 
-        def read_bytes(self: Path) -> bytes:
-            if self.name == "secret.txt":
-                raise PermissionError(errno.EACCES, "Permission denied", str(self))
-            return real(self)
+        real = indexer.readers.open_article
 
-        monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+        def open_article(path: Path) -> Any:
+            if Path(path).name == "secret.txt":
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+            return real(path)
+
+        monkeypatch.setattr(indexer.readers, "open_article", open_article)
     try:
         result = run_build(corpus, tmp_path / "index")
     finally:
