@@ -163,12 +163,8 @@ def test_engines_without_the_optional_features_still_search(searcher: Searcher, 
     """An engine lacking similar_terms/article/explain (see indexer.engines) gets plain search."""
     from indexer.errors import QueryError
 
-    index = searcher._index
-    plain = type("PlainIndex", (), {
-        "search": lambda self, root, weights, limit, filters=None, sort_by_date=False: index.search(root, weights, limit, filters, sort_by_date),
-        "doc_count": lambda self: index.doc_count(), "doc_frequency": lambda self, term: index.doc_frequency(term),
-    })()
-    monkeypatch.setattr(searcher, "_index", plain)
+    searcher.refresh()  # open the serving generation, then take its optional features away
+    monkeypatch.setattr(type(searcher._handle.index), "capabilities", frozenset())  # type: ignore[union-attr]
     assert searcher.search("Christina Agulera wedding").suggestion is None
     with pytest.raises(QueryError, match="--explain is not supported"):
         searcher.search("Bellamy", explain=True)
