@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from conftest import BBC, BUNDLED_CORPUS, DAILYMAIL
@@ -68,6 +69,8 @@ def test_daily_mail_jsonl_parses() -> None:
     assert first.id.startswith("finescoop-") and first.date and first.line == 1
     assert first.bullets, "the description stands in for missing highlights"
     assert first.categories == ("coronavirus",)
+    iso = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}([+-]\d{2}:\d{2})?)?")
+    assert all(a.date and iso.fullmatch(a.date) for a in articles), "every record's date is read as ISO 8601"
 
 
 def test_markdown_with_front_matter(tmp_path: Path) -> None:
