@@ -243,6 +243,41 @@ def status(index: Path | None, as_json: bool) -> None:
     raise SystemExit(EXIT_USAGE if info.problems else EXIT_OK)
 
 
+@main.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Another than loopback (127.0.0.1, ::1) needs --token.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8750, show_default=True, help="Port to listen on.")
+@click.option("--token", envvar="ARTICLE_SEARCH_TOKEN", default=None, metavar="TOKEN",
+              help="Require this token on every request (header Authorization: Bearer TOKEN, or the page's "
+                   "token form); default $ARTICLE_SEARCH_TOKEN.")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True, metavar="SECONDS",
+              help="Time budget of one request; a slower one is answered 503.")
+def serve(index: Path | None, host: str, port: int, token: str | None, timeout: float) -> None:
+    """Serve the search page and the JSON API (/api/search, /api/articles/ID, /api/like/ID, /healthz).
+
+    Read-only; follows updates and rebuilds of the index without a restart. With the default index
+    and none built yet, builds it first from the configured corpus, as `search` does.
+    """
+    from query.searcher import Searcher
+    from query.web.server import check_access, serve as run_server
+
+    from .config import builds_on_first_use
+
+    token = token or None
+    try:
+        check_access(host, token)
+        config = load_config().with_(index_dir=index)
+        searcher = Searcher(config=config, build_if_missing=index is None and builds_on_first_use(config))
+        serving = searcher.serving()  # a missing or unreadable index is reported now, not on the first request
+    except ArticleSearchError as exc:
+        raise SystemExit(_fail(str(exc), EXIT_USAGE))
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"serving {serving.articles:,} articles from {config.index_dir} ({serving.engine}) "
+               f"on http://{shown}:{port}/" + (" (token required)" if token else ""), err=True)
+    run_server(searcher, host, port, token, timeout)
+
+
 @main.command("fetch-model")
 @click.option("--model-dir", type=click.Path(path_type=Path), default=None,
               help="Where to keep it (default $ARTICLE_SEARCH_MODEL_DIR or ~/.local/share/article-search/models/...).")
