@@ -105,6 +105,8 @@ class Web:
 
     async def page_search(self, request: Request) -> Response:
         options = SearchOptions.read(request.query_params, facets=FACETS)
+        if any(not value for value in request.query_params.values()):  # the form sends its empty fields too
+            return RedirectResponse("/?" + options.query_string(), status_code=303)  # a short address to share
         if not options.q.strip():
             return self._page("search.html", options=options, results=None)
         return await self._results_page(options, "/?", None)
