@@ -276,6 +276,7 @@ def test_killing_a_node_mid_search_keeps_answering_and_it_rejoins(cluster: Clust
     every search waits out the replica promotion and answers whole ("all shards failed" once failed it)."""
     query = '"bank of england" OR gibraltar'
     data_node = cluster.nodes[1]
+    cluster.wait_for(2, status="green")  # every shard has its replica (earlier tests move shards around)
     with Searcher(os_index, Config(index_dir=os_index)) as searcher:
         expected = {h.id for h in searcher.search(query, limit=10).hits}
         answers: list[set[str]] = []
