@@ -10,14 +10,13 @@ import os
 import re
 import subprocess
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 from conftest import DAILYMAIL, FOUNDING_ID
 from starlette.testclient import TestClient
-from web_support import HOSTILE, HOSTILE_ID, HOSTILE_TEXT_ID, build, command, small_corpus
+from web_support import HOSTILE, HOSTILE_ID, HOSTILE_TEXT_ID, brute_force_facets, build, command, small_corpus
 
 from indexer.generations import IndexStore
 from query.searcher import Searcher
@@ -86,16 +85,6 @@ def test_pages_continue_one_ranking(client: TestClient, searcher: Searcher) -> N
     assert {page["total"] for page in pages} == {searcher.search("coronavirus").total}
     beyond = client.get("/api/search", params={"q": "coronavirus", "offset": 5000}).json()
     assert beyond["hits"] == [] and beyond["total"] == pages[0]["total"]
-
-
-def brute_force_facets(searcher: Searcher, query: str, **filters: str) -> dict[str, Counter[str]]:
-    """Every matching article, counted by category, source and year from its own fields."""
-    hits = searcher.search(query, limit=10_000, snippets=0, **filters).hits
-    return {
-        "category": Counter(c.lower() for hit in hits for c in set(hit.categories)),
-        "source": Counter(hit.source.lower() for hit in hits if hit.source),
-        "year": Counter(hit.date[:4] for hit in hits if hit.date),
-    }
 
 
 @pytest.mark.parametrize("query, filters", [("coronavirus", {}), ("said", {}), ("ferry", {"category": "news"}),

@@ -11,11 +11,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from collections import Counter
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from conftest import BBC, BUNDLED_CORPUS, DAILYMAIL
+
+if TYPE_CHECKING:
+    from query.searcher import Searcher
 
 #: Records whose every field tries to get markup or a script into the page.
 HOSTILE_ID = 'hostile-"><script>alert(4)</script>'
@@ -56,6 +60,18 @@ def build(folders: list[Path], index: Path, engine: str = "whoosh") -> Path:
     report = build_index(folders, index, Config(index_dir=index, engine=engine))
     assert not report.skipped, report.skipped
     return index
+
+
+def brute_force_facets(searcher: "Searcher", query: str, **filters: str) -> dict[str, Counter[str]]:
+    """Every matching article, counted by category, source and year from its own fields."""
+    from indexer.engines import keywords
+
+    hits = searcher.search(query, limit=10_000, snippets=0, **filters).hits
+    return {
+        "category": Counter(c for hit in hits for c in keywords(hit.categories)),
+        "source": Counter(s for hit in hits for s in keywords([hit.source])),
+        "year": Counter(hit.date[:4] for hit in hits if hit.date),
+    }
 
 
 def free_port() -> int:

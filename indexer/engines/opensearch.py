@@ -345,9 +345,7 @@ def _query(root: Node, weights: Mapping[str, float], filters: Filters | None) ->
 
 
 FACET_FIELDS = {"category": "categories", "source": "source"}
-FACET_YEAR = {"script": {"lang": "painless", "source": (  # null: the article has no year
-    "if (doc['date'].size() == 0) { return null; } String d = doc['date'].value; "
-    "return d.length() < 4 ? null : d.substring(0, 4);")}}
+MAX_FACET_YEARS = 500  # years counted, the latest: one prefix filter each
 
 
 # Lucene's explanation names each scored part: "weight(body:bellami in 260) [PerFieldSimilarity] ..."
@@ -482,15 +480,36 @@ class OpenSearchIndex(EngineIndex):
 
     def facets(self, root: Node, weights: Mapping[str, float], filters: Filters | None, names: Iterable[str],
                size: int) -> Facets:
-        """Terms aggregations over the matches: the keyword fields, and the year of the date (a keyword:
-        its first four characters, by script; articles without a date have none)."""
-        aggregations = {name: {"terms": {**(FACET_YEAR if name == "year" else {"field": FACET_FIELDS[name]}),
-                                         "size": size, "shard_size": max(size, MAX_LISTED_TERMS)}} for name in names}
-        body = {"size": 0, "track_total_hits": False, "query": _query(expand(root, self), weights, filters),
-                "aggs": aggregations}
-        answer = self._call("search", body=body)["aggregations"]
-        return {name: top_values({str(b["key"]): int(b["doc_count"]) for b in answer[name]["buckets"]
-                                  if name != "year" or year_of(str(b["key"]))}, size) for name in aggregations}
+        """Aggregations over the matches: a terms aggregation per keyword field; for years (the date is a
+        keyword, and clusters may lack scripting), the first and last dates found first, then one
+        prefix filter per year between them (at most MAX_FACET_YEARS, the latest)."""
+        query = _query(expand(root, self), weights, filters)
+        names = list(names)
+        aggregations: dict[str, Any] = {name: {"terms": {"field": FACET_FIELDS[name], "size": size,
+                                                         "shard_size": max(size, MAX_LISTED_TERMS)}}
+                                        for name in names if name != "year"}
+        if "year" in names and (years := self._years(query)):
+            aggregations["year"] = {"filters": {"filters": {year: {"prefix": {"date": year}} for year in years}}}
+        body = {"size": 0, "track_total_hits": False, "query": query, "aggs": aggregations}
+        answer = self._call("search", body=body)["aggregations"] if aggregations else {}
+        found: Facets = {}
+        for name in names:
+            buckets = answer[name]["buckets"] if name in answer else {}
+            counts = ({year: int(b["doc_count"]) for year, b in buckets.items()} if name == "year"
+                      else {str(b["key"]): int(b["doc_count"]) for b in buckets})
+            found[name] = top_values({value: count for value, count in counts.items() if count}, size)
+        return found
+
+    def _years(self, query: dict[str, Any]) -> list[str]:
+        """The years from the first to the last date of the matching articles."""
+        ends = {end: {"terms": {"field": "date", "size": 1, "order": {"_key": order}}}
+                for end, order in (("first", "asc"), ("last", "desc"))}
+        answer = self._call("search", body={"size": 0, "track_total_hits": False, "query": query, "aggs": ends})
+        first, last = (year_of(next((str(b["key"]) for b in answer["aggregations"][end]["buckets"]), None))
+                       for end in ("first", "last"))
+        if first is None or last is None:
+            return []
+        return [f"{year:04d}" for year in range(max(int(first), int(last) - MAX_FACET_YEARS + 1), int(last) + 1)]
 
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
