@@ -106,7 +106,8 @@ def facet_links(results: SearchResults, options: SearchOptions, prefix: str) -> 
     groups = []
     for name, values in (results.facets or {}).items():
         links = []
-        for value, count in values.items():
+        shown = sorted(values.items(), reverse=True) if name == "year" else values.items()  # years newest first
+        for value, count in shown:
             change: dict[str, Any] = {"since": value, "until": value} if name == "year" else {name: value}
             active = all(getattr(options, key) == wanted for key, wanted in change.items())
             links.append(FacetLink(value, count, prefix + options.query_string(offset=0, **change), active))
