@@ -19,7 +19,7 @@ from .generations import DEFAULT_KEEP, Analysis, Generation, GenerationMeta, Ind
 from .manifest import UNKNOWN_MTIME, FileEntry, Manifest, count_changes, file_digest, stat_after_read
 from .models import Article, BuildReport, Notice, Skipped
 from .parallel import read_files
-from .readers import CorpusFile, find_files, read_file
+from .readers import CorpusFile, find_files, read_file, size_problem
 from .runs import locked_run
 from .vectors import with_vectors
 
@@ -63,8 +63,15 @@ def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Confi
     reported and skipped; it gets no manifest entry, so the next update tries it again.
     """
     batch = Batch({}, [])
+    readable = []
+    for file in files:  # a file too big to read is skipped before it is hashed (a 100 GB sparse file: at once)
+        if (reason := size_problem(file, config.max_article_bytes)) is not None:
+            batch.problems.append(Skipped(file.key, reason))
+            progress.advance(file.size)
+        else:
+            readable.append(file)
     # each file is digested, then read, in a parser process when the corpus is large (indexer.parallel)
-    for file, digest, items in read_files(list(files), config.max_article_bytes, before=start_file, reader=read_file):
+    for file, digest, items in read_files(readable, config.max_article_bytes, before=start_file, reader=read_file):
         key = file.key
         if isinstance(digest, OSError):
             batch.problems.append(Skipped(key, f"cannot read: {digest.strerror or digest}"))
@@ -101,7 +108,7 @@ def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Confi
 def start_file(file: CorpusFile) -> str:
     """Run just before a file is read (in a parser process for large corpora): checkpoint, digest."""
     checkpoint("file-read")
-    return file_digest(file.path)
+    return file_digest(file.path, file.size)
 
 
 def corpus_roots(config: Config, explicit: bool, store: IndexStore) -> tuple[Path, ...]:

@@ -84,8 +84,14 @@ def _names(value: Any, split_spaces: bool) -> Iterable[str]:
             yield name
 
 
-def add_lead(leads: list[str], text: str) -> None:
-    """Add a bullet unless it is empty or already there (spacing and case aside)."""
-    key = " ".join(text.casefold().split())
-    if key and all(" ".join(lead.casefold().split()) != key for lead in leads):
-        leads.append(text)
+def distinct(texts: Iterable[str]) -> list[str]:
+    """The non-empty texts, each once (spacing and case aside), in order: description and excerpt are
+    often the same sentence."""
+    seen: set[str] = set()
+    found = []
+    for text in texts:
+        key = " ".join(text.casefold().split())
+        if key and key not in seen:
+            seen.add(key)
+            found.append(text)
+    return found

@@ -34,6 +34,7 @@ INLINE = frozenset({
     "mark", "meta", "picture", "q", "s", "samp", "small", "source", "span", "strong", "sub", "sup", "time", "u",
     "var", "wbr", "br", "del", "ins", "option", "path", "g", "rect", "circle", "use", "col", "colgroup", "base",
 })
+_KNOWN = INVISIBLE | BLOCKS | CAPTIONS | INLINE
 _TAG_NAME_RE = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
 _UNPARSEABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
@@ -48,8 +49,7 @@ class HtmlText:
 
 def looks_like_html(text: str) -> bool:
     """True when the text holds a tag of a known HTML element (code showing markup, not `<branch>`)."""
-    known = INVISIBLE | BLOCKS | CAPTIONS | INLINE
-    return "<" in text and any(name.lower() in known for name in _TAG_NAME_RE.findall(text))
+    return "<" in text and any(name.lower() in _KNOWN for name in _TAG_NAME_RE.findall(text))
 
 
 def visible_text(text: str) -> str:

@@ -83,12 +83,15 @@ class Manifest:
             return None
 
 
-def file_digest(path: Path) -> str:
-    """BLAKE2b-128 of a file's bytes (OSError if it cannot be read)."""
+def file_digest(path: Path, size: int | None = None) -> str:
+    """BLAKE2b-128 of a file's bytes (OSError if it cannot be read), of at most `size` + 1 of them when
+    given (the size it was listed with): a file growing while it is hashed is not chased."""
     digest = hashlib.blake2b(digest_size=16)
+    left = float("inf") if size is None else size + 1
     with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
+        while left > 0 and (chunk := stream.read(int(min(left, 1 << 20)))):
             digest.update(chunk)
+            left -= len(chunk)
     return digest.hexdigest()
 
 
@@ -134,7 +137,7 @@ def compare(manifest: Manifest, files: Iterable[CorpusFile]) -> Changes:
             keep.append(entry)
             continue
         try:
-            same = file_digest(file.path) == entry.digest
+            same = file_digest(file.path, file.size) == entry.digest
         except OSError:
             same = False  # re-read: that fails again, is reported, and its old articles go
         if same:

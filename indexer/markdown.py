@@ -256,8 +256,8 @@ def _leads(meta: dict[str, Any], env: dict[str, Any]) -> list[str]:
         if value.strip():
             reader = _Reader()
             tokens = _parser().parseInline(strip_templates(value)[0], env)
-            fields.add_lead(leads, clean(" ".join(t for token in tokens for t in reader.block_texts(token))))
-    return leads
+            leads.append(clean(" ".join(t for token in tokens for t in reader.block_texts(token))))
+    return fields.distinct(leads)
 
 
 def _date(meta: dict[str, Any], path: Path, notices: list[str]) -> str | None:

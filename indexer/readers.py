@@ -152,6 +152,18 @@ def open_article(path: Path) -> BinaryIO:
         raise
 
 
+def over_cap(size: int, limit: int) -> str:
+    return f"file is {size:,} bytes, over the {limit:,}-byte article size cap"
+
+
+def size_problem(file: CorpusFile, max_bytes: int) -> str | None:
+    """Why a file is too big to read, judged by its listed size before a byte of it is read (or hashed);
+    None when it may be read. JSONL is capped per record, a .json feed at JSON_FILE_CAPS times the cap."""
+    suffix = file.path.suffix.lower()
+    limit = max_bytes * JSON_FILE_CAPS if suffix == ".json" else max_bytes
+    return over_cap(file.size, limit) if suffix != ".jsonl" and file.size > limit else None
+
+
 def read_text_file(path: Path, max_bytes: int) -> str:
     """Read and decode a file, refusing binaries and oversized files with a clear reason.
 
@@ -161,7 +173,7 @@ def read_text_file(path: Path, max_bytes: int) -> str:
     with open_article(path) as stream:
         size = os.fstat(stream.fileno()).st_size
         if size > max_bytes:
-            raise BadArticle(f"file is {size:,} bytes, over the {max_bytes:,}-byte article size cap")
+            raise BadArticle(over_cap(size, max_bytes))
         data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise BadArticle(f"file grew while it was read, past the {max_bytes:,}-byte article size cap")
@@ -390,13 +402,9 @@ def article_from_record(record: Any, default_id: str, path: Path, line: int | No
         return None
 
     headline = clean(_visible(_optional_text(take(fields.TITLE), "headline") or ""))
-    bullets: list[str] = []
-    for bullet in _text_list(take(fields.BULLETS), "bullets"):
-        fields.add_lead(bullets, clean(_visible(bullet)))
+    bullets = [b for b in (clean(_visible(bullet)) for bullet in _text_list(take(fields.BULLETS), "bullets")) if b]
     if not bullets:
-        for key in fields.LEADS:
-            for lead in _text_list(take((key,)), key):
-                fields.add_lead(bullets, clean(_visible(lead)))
+        bullets = fields.distinct(clean(_visible(lead)) for key in fields.LEADS for lead in _text_list(take((key,)), key))
     body, captions = _record_body(take(fields.BODY))
     date = None
     date_value = take(fields.DATE)

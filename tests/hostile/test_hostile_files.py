@@ -74,6 +74,8 @@ BAD: list[tuple[str, Writer, str, str]] = [
     ("PNG renamed .txt", raw("picture.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))), "picture.txt", "binary file"),
     ("NUL bytes", raw("nul.txt", b"Headline\n\nbody\x00with a NUL\n"), "nul.txt", "binary file"),
     ("50 MB one-line file", sparse("huge.txt", b"x" * 1024, 50 * MB, b"x\n"), "huge.txt", "over the 10,485,760-byte article size cap"),
+    # skipped by its size before it is hashed or read: hashing alone would read 100 GB of zeros
+    ("100 GB sparse file", sparse("sparse.txt", b"x" * 1024, 100 * 1024 * MB, b"x\n"), "sparse.txt", "over the 10,485,760-byte article size cap"),
     ("Markdown lists nested 10,000 deep", text("lists.md", "# Deep lists\n\n" + "- " * 10_000 + "leaf\n"), "lists.md", "nested too deeply"),
     ("Markdown quotes nested 10,000 deep", text("quotes.md", "# Deep quotes\n\n" + "> " * 10_000 + "leaf\n"), "quotes.md", "nested too deeply"),
     ("invalid YAML front matter", text("badyaml.md", "---\ntitle: [unclosed\n---\n# Fine headline\n\nBody.\n"), "badyaml.md", "invalid YAML front matter"),
@@ -122,6 +124,15 @@ GOOD: list[tuple[str, Writer, str, str]] = [
     ("JSONL control chars and lone surrogates", lambda r: None, "quinoa", "feed-9"),
     ("JSONL id already used by another file", jsonl("second-feed.jsonl", record(id="feed-1", headline="Other"),
                                                     record(id="second-2", headline="Second feed", body="Gazelle.")), "gazelle", "second-2"),
+    ("Markdown with 5 MB of [", text("brackets.md", "# Bracket run of the ibex\n\n" + "[" * (5 * MB) + "\n"), "ibex", "brackets.md"),
+    ("Markdown with 5 MB of *a_", text("emphasis.md", "# Emphasis run of the gecko\n\n" + "*a_" * (5 * MB // 3) + "\n"), "gecko", "emphasis.md"),
+    ("Markdown with 5 MB of [a](", text("links.md", "# Link run of the tamarin\n\n" + "[a](" * (5 * MB // 4) + "\n"), "tamarin", "links.md"),
+    ("a 9 MB paragraph", text("paragraph.txt", "One long paragraph\n\n" + "the dingo walks on and on " * (9 * MB // 26) + "\n"), "dingo", "paragraph.txt"),
+    # (bench/hostile_files.py times 1,000,000: whoosh takes minutes to index them, too long for a test)
+    ("JSONL record with 100,000 bullets", jsonl("many.jsonl", record(id="many", headline="Many bullets",
+                                                                    bullets=["jackal", *range(100_000)])), "jackal", "many"),
+    ("UTF-16 JSONL", lambda root: (root / "utf16.jsonl").write_text(record(id="sixteen", headline="Sixteen-bit feed", body="Wallaby.") + "\n",
+                                                                   encoding="utf-16"), "wallaby", "sixteen"),
     ("JSONL line after a 100 MB line", sparse("big.jsonl", b'{"id": "big", "body": "', 100 * MB,
                                               b'"}\n' + record(id="after-big", headline="After the big line", body="Tapir.").encode() + b"\n"), "tapir", "after-big"),
 ]
@@ -174,6 +185,15 @@ def test_a_one_line_file_gets_a_short_headline_and_keeps_its_text(hostile_build:
     _, index, _, _ = hostile_build
     (hit,) = [h for h in json.loads(run_search(index, "wombat").stdout)["hits"]]
     assert hit["headline"].startswith("filler filler") and hit["headline"].endswith("…") and len(hit["headline"]) <= 501
+
+
+@pytest.mark.parametrize("word", ["dingo", "jackal"])
+def test_a_huge_article_prints_a_short_answer(hostile_build: tuple[Path, Path, dict[str, Any], int], word: str) -> None:
+    _, index, _, _ = hostile_build
+    result = run_search(index, word)
+    (hit,) = json.loads(result.stdout)["hits"]
+    assert hit["snippets"] and all(len(s["text"]) <= 1_000 for s in hit["snippets"])
+    assert len(result.stdout) < 10_000
 
 
 def test_script_content_is_not_indexed(hostile_build: tuple[Path, Path, dict[str, Any], int]) -> None:
