@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -81,7 +82,8 @@ def expected_answers(index: Path) -> dict[int, Answer]:
 
 @pytest.fixture(scope="module", params=ENGINES)
 def bbc(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """BBC (2,225 articles: the whoosh writer runs several processes) in each embedded engine."""
+    """BBC (2,225 articles: the whoosh writer runs several processes) in each embedded engine, private
+    to this module: the rebuild test rebuilds it."""
     pytest.importorskip(request.param)
     index = tmp_path_factory.mktemp(f"threads-{request.param}")
     build_index([BBC], index, Config(index_dir=index, engine=request.param))
@@ -95,39 +97,38 @@ def test_threads_sharing_one_searcher_get_the_same_answers_as_one_thread(bbc: Pa
     assert errors == [] and wrong == [], (errors[:5], wrong[:5])
 
 
-def test_threads_keep_answering_right_while_rebuilds_switch_and_prune_generations(bbc: Path, tmp_path: Path) -> None:
-    """Three rebuilds (keep 2: each prunes) in another process while eight threads search."""
+def test_threads_keep_answering_right_while_rebuilds_switch_and_prune_generations(bbc: Path) -> None:
+    """Two rebuilds (keep 1: each prunes the generation that served before it) in another process
+    while eight threads search the same Searcher."""
     expected = expected_answers(bbc)
     engine = Searcher(bbc).store.current().engine
-    index = tmp_path / "index"
-    build_index([BBC], index, Config(index_dir=index, engine=engine))
     stop = threading.Event()
     switches: list[int] = []
     failures: list[str] = []
 
-    def rebuild_three_times() -> None:
-        for _ in range(3):
-            done = subprocess.run([str(SEARCH_INDEX), "rebuild", str(BBC), "--index", str(index),
-                                   "--engine", engine, "--keep", "2", "--quiet", "--wait", "120"],
+    def rebuild_twice() -> None:
+        for _ in range(2):
+            done = subprocess.run([str(SEARCH_INDEX), "rebuild", str(BBC), "--index", str(bbc),
+                                   "--engine", engine, "--keep", "1", "--quiet", "--wait", "120"],
                                   cwd=PROJECT_ROOT, capture_output=True, text=True)
             switches.append(done.returncode)
             if done.returncode:
                 failures.append(done.stderr)
         stop.set()
 
-    rebuilder = threading.Thread(target=rebuild_three_times)
-    with Searcher(index) as shared:
+    rebuilder = threading.Thread(target=rebuild_twice)
+    with Searcher(bbc) as shared:
+        before = answer_generation(shared)
         rebuilder.start()
         errors, wrong = [], []
         while not stop.is_set():
-            round_errors, round_wrong = hammer(shared, expected, 5)
+            round_errors, round_wrong = hammer(shared, expected, 5, between=lambda: time.sleep(0.02))  # leave the rebuild some CPU
             errors += round_errors
             wrong += round_wrong
         rebuilder.join()
-        assert switches == [0, 0, 0], failures
+        assert switches == [0, 0], failures
         assert errors == [] and wrong == [], (errors[:5], wrong[:5])
-        shared.search("blair")
-        assert shared.store.current_name() == answer_generation(shared)
+        assert answer_generation(shared) == shared.store.current_name() != before
 
 
 def answer_generation(searcher: Searcher) -> str:
