@@ -25,6 +25,7 @@ _ISO_RE = re.compile(
     r"\s*(?P<zone>Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?)?",
     re.IGNORECASE,
 )
+_PLAIN_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2})?")
 _PARTIAL_RE = re.compile(r"\d{4}(?:-\d{2})?")  # a year, or a year and month: kept as written
 _SLASHED_RE = re.compile(r"(\d{1,4})[/.](\d{1,2})[/.](\d{1,4})")
 _WRITTEN_FORMATS = (
@@ -45,6 +46,12 @@ def iso_date(value: object) -> str:
         return _from_timestamp(float(value))
     if not isinstance(value, str):
         raise ValueError(f"not a date: {value!r}")
+    if _PLAIN_RE.fullmatch(value):  # the common case, already as it should be: checked, kept
+        try:
+            if datetime.fromisoformat(value).year in _YEARS:
+                return value
+        except ValueError:
+            pass
     text = " ".join(value.split())
     if not text or len(text) > 100:
         raise ValueError(f"not a date: {value!r}")

@@ -88,7 +88,7 @@ def distinct(texts: Iterable[str]) -> list[str]:
     """The non-empty texts, each once (spacing and case aside), in order: description and excerpt are
     often the same sentence."""
     seen: set[str] = set()
-    found = []
+    found: list[str] = []
     for text in texts:
         key = " ".join(text.casefold().split())
         if key and key not in seen:

@@ -404,7 +404,8 @@ def article_from_record(record: Any, default_id: str, path: Path, line: int | No
     headline = clean(_visible(_optional_text(take(fields.TITLE), "headline") or ""))
     bullets = [b for b in (clean(_visible(bullet)) for bullet in _text_list(take(fields.BULLETS), "bullets")) if b]
     if not bullets:
-        bullets = fields.distinct(clean(_visible(lead)) for key in fields.LEADS for lead in _text_list(take((key,)), key))
+        present = [key for key in fields.LEADS if key in values]
+        bullets = fields.distinct(clean(_visible(lead)) for key in present for lead in _text_list(take((key,)), key))
     body, captions = _record_body(take(fields.BODY))
     date = None
     date_value = take(fields.DATE)
@@ -430,6 +431,9 @@ def article_from_record(record: Any, default_id: str, path: Path, line: int | No
 
 
 def _visible(text: str) -> str:
+    """The text with any HTML reduced to what a browser shows (the parser is loaded only for markup)."""
+    if "<" not in text:
+        return text
     from .htmltext import visible_text
 
     return visible_text(text)
