@@ -395,9 +395,13 @@ class WhooshIndex(EngineIndex):
             raise _damaged(self._directory, exc) from None
 
     def doc_frequency(self, term: str, field: str | None = None) -> int:
-        """Articles holding the term, from its postings (the term dictionary counts per field and
-        keeps deleted articles until segments merge)."""
+        """Articles holding the term, from its postings: the term dictionary counts per field (a word
+        in the headline and body of one article would count twice) and keeps deleted articles until
+        segments merge. An index of all fields' terms would make this one lookup, but doubled the
+        build time; reading the postings makes --like ~200 ms slower at BBC size."""
         try:
+            if field and self.counts_exact():
+                return int(self._reader.doc_frequency(field, term))
             found = [ids for ids in (self._postings.get(f, term)[0] for f in ((field,) if field else SEARCH_FIELDS)) if ids.size]
             if len(found) < 2:
                 return int(found[0].size) if found else 0
