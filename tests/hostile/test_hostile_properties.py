@@ -18,7 +18,7 @@ from indexer import build_index
 from indexer.analysis import STOP_WORDS
 from indexer.config import Config
 from indexer.errors import QueryError
-from indexer.models import Article, Skipped
+from indexer.models import Article, Notice, Skipped
 from indexer.readers import CorpusFile, read_file
 from query import Searcher
 
@@ -36,19 +36,23 @@ junk = st.lists(
 # A word the index can find: ASCII letters, not a stop word.
 marker = st.from_regex(r"[a-z]{4,10}", fullmatch=True).filter(lambda w: w not in STOP_WORDS)
 
-FORMATS = ("txt", "md", "story", "jsonl")
+FORMATS = ("txt", "md", "story", "jsonl", "json")
 
 
 def write_article(folder: Path, fmt: str, before: str, word: str, after: str) -> Path:
     """An article whose body holds `word` in a paragraph of its own, between arbitrary text.
 
-    Markdown text avoids '<': raw HTML may legitimately hide what follows (<!--, <script>).
+    Markdown and JSON text avoids '<': raw HTML may legitimately hide what follows (<!--, <script>); Markdown
+    also avoids '{': a template tag (`{{ ... }}`, `{% ... %}`) around the word is removed with it, as the site
+    generator would.
     """
     path = folder / f"article.{fmt}"
-    if fmt == "md":
+    if fmt in ("md", "jsonl", "json"):
         before, after = before.replace("<", " "), after.replace("<", " ")
-    if fmt == "jsonl":
-        path.write_text(json.dumps({"id": "a", "headline": before, "body": f"{before}\n\n{word}\n\n{after}"}) + "\n", encoding="utf-8")
+    if fmt == "md":
+        before, after = before.replace("{", " "), after.replace("{", " ")
+    if fmt in ("jsonl", "json"):
+        path.write_text(json.dumps({"id": f"a-{fmt}", "headline": before, "body": f"{before}\n\n{word}\n\n{after}"}) + "\n", encoding="utf-8")
     elif fmt == "md":
         path.write_text(f"# Headline\n\n{before}\n\n{word}\n\n{after}\n", encoding="utf-8", newline="")
     else:
@@ -56,7 +60,7 @@ def write_article(folder: Path, fmt: str, before: str, word: str, after: str) ->
     return path
 
 
-def read(path: Path) -> list[Article | Skipped]:
+def read(path: Path) -> list[Article | Skipped | Notice]:
     stat = path.stat()
     return list(read_file(CorpusFile(path, path.parent, stat.st_size, stat.st_mtime_ns), CAP))
 
@@ -68,7 +72,7 @@ def test_any_bytes_read_without_an_exception(fmt: str, raw: bytes) -> None:
         path = Path(folder) / f"x.{fmt}"
         path.write_bytes(raw)
         for item in read(path):
-            assert isinstance(item, (Article, Skipped))
+            assert isinstance(item, (Article, Skipped, Notice))
             if isinstance(item, Skipped):
                 assert item.reason and "\n" not in item.reason
 
