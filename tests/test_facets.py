@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from web_support import brute_force_facets, build, small_corpus
+from web_support import brute_force_facets, build, small_corpus, small_index
 
 from indexer.engines import FACETS
 from query.searcher import FACET_VALUES, Searcher
@@ -23,9 +23,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def indexes(corpus: list[Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def indexes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     pytest.importorskip("tantivy")
-    return {engine: build(corpus, tmp_path_factory.mktemp(f"facets-{engine}") / "index", engine) for engine in ENGINES}
+    return {engine: small_index(tmp_path_factory, engine) for engine in ENGINES}
 
 
 def expected(searcher: Searcher, query: str, filters: dict[str, str]) -> dict[str, dict[str, int]]:

@@ -16,7 +16,7 @@ from typing import Iterator
 import pytest
 from conftest import DAILYMAIL, FOUNDING_ID
 from starlette.testclient import TestClient
-from web_support import HOSTILE, HOSTILE_ID, HOSTILE_TEXT_ID, brute_force_facets, build, command, small_corpus
+from web_support import HOSTILE, HOSTILE_ID, HOSTILE_TEXT_ID, brute_force_facets, command, small_index
 
 from indexer.generations import IndexStore
 from query.searcher import Searcher
@@ -27,8 +27,7 @@ TOKEN = "correct-horse-battery-staple-42"
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("web-api")
-    return build(small_corpus(root / "corpus"), root / "index")
+    return small_index(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

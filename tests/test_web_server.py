@@ -14,7 +14,7 @@ from web_support import Server, command
 
 from indexer.generations import IndexStore
 
-QUERIES = [q for q in (PROJECT_ROOT / "bench" / "queries.txt").read_text(encoding="utf-8").splitlines() if q.strip()][:25]
+QUERIES = [q for q in (PROJECT_ROOT / "bench" / "queries.txt").read_text(encoding="utf-8").splitlines() if q.strip()][:15]
 TOKEN = "a-token-for-the-loopback-test-7731"
 
 
@@ -31,7 +31,7 @@ def test_ten_concurrent_clients_get_what_one_client_gets(bbc_index: Path, tmp_pa
     with Server(bbc_index, tmp_path / "server.log") as server:
         with httpx.Client(timeout=120) as alone:
             expected = answers(server, alone)
-        assert sum(bool(answer["hits"]) for answer in expected) >= 20
+        assert sum(bool(answer["hits"]) for answer in expected) >= 10
         got: list[list[dict] | BaseException] = [[] for _ in range(10)]
 
         def client(number: int) -> None:

@@ -19,6 +19,8 @@ import httpx
 from conftest import BBC, BUNDLED_CORPUS, DAILYMAIL
 
 if TYPE_CHECKING:
+    import pytest
+
     from query.searcher import Searcher
 
 #: Records whose every field tries to get markup or a script into the page.
@@ -51,6 +53,17 @@ def small_corpus(root: Path) -> list[Path]:
     (hostile / "hostile.jsonl").write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
     (hostile / "hostile.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
     return [BUNDLED_CORPUS, BBC / "tech", dailymail, hostile]
+
+
+_SMALL: dict[str, Path] = {}  # engine -> the small index, built once per test session
+
+
+def small_index(tmp_path_factory: "pytest.TempPathFactory", engine: str = "whoosh") -> Path:
+    """The index of `small_corpus` for an engine, shared by the test modules that read it (read-only)."""
+    if engine not in _SMALL:
+        root = tmp_path_factory.mktemp(f"web-{engine}")
+        _SMALL[engine] = build(small_corpus(root / "corpus"), root / "index", engine)
+    return _SMALL[engine]
 
 
 def build(folders: list[Path], index: Path, engine: str = "whoosh") -> Path:
