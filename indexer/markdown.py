@@ -35,7 +35,7 @@ from .frontmatter import split_front_matter
 from .htmltext import html_text, looks_like_html, visible_text
 from .models import Article
 from .readers import clean, fit_headline, path_text
-from .templates import strip_templates
+from .templates import is_file_name, strip_templates
 
 #: Deeper block nesting (lists, quotes) than this makes a file unreadable. markdown-it silently drops
 #: everything past its limit, so the limit is set far above real articles and reaching it is reported.
@@ -119,7 +119,7 @@ class _Reader:
 
     def caption(self, text: str) -> None:
         text = clean(text)
-        if text and text not in self.captions:
+        if text and text not in self.captions and not is_file_name(text):
             self.captions.append(text)
 
     def inline_text(self, token: Token) -> str:

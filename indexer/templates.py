@@ -54,11 +54,16 @@ def image_captions(arguments: str) -> list[str]:
     found = []
     for key, double, single in _ARGUMENT_RE.findall(arguments):
         value = (double or single).strip()
-        if not value or "/" in value or _FILE_NAME_RE.search(value):
+        if not value or "/" in value or is_file_name(value):
             continue
         if (key.lower() in _CAPTION_KEYS) if key else " " in value:
             found.append(value)
     return found
+
+
+def is_file_name(text: str) -> bool:
+    """True for an image file's name ("chart (1).png"), which sites often leave as alt text."""
+    return bool(_FILE_NAME_RE.search(text.strip()))
 
 
 def _drop_comment_blocks(text: str) -> str:

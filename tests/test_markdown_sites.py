@@ -211,7 +211,8 @@ def test_template_tags_and_shortcodes_are_removed(tmp_path: Path) -> None:
 
 def test_links_are_their_text_and_images_their_captions(tmp_path: Path) -> None:
     article = write(tmp_path, "links.md", "# T\n\nRead [the report](https://example.org/r.pdf \"Report\") now.\n\n"
-                                          "![A heron](birds/heron-2019.jpg)\n\n<div>Raw [link](https://x.org) in HTML</div>\n\n"
+                                          "![A heron](birds/heron-2019.jpg) ![IMG_2041 (1).JPG](b.jpg)\n\n"
+                                          "<div>Raw [link](https://x.org) in HTML</div>\n\n"
                                           '<figure><img src="a.png" alt="Alt words"><figcaption>Fig caption</figcaption></figure>\n')
     assert article.body == ("Read the report now.", "Raw link in HTML")
     assert article.captions == ("A heron", "Alt words", "Fig caption")
