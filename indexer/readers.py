@@ -365,10 +365,14 @@ def read_json(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
         data = lists[0] if lists else [data]
     if not isinstance(data, list):
         raise BadArticle("JSON is neither an article, a list of articles nor an object holding one")
+    from . import fields
+
     seen: set[str] = set()
     notes = RecordNotes()
     for number, record in enumerate(data, 1):
         try:
+            if isinstance(record, dict) and not fields.lowered(record).keys() & {*fields.TITLE, *fields.BODY}:
+                raise BadArticle("no headline, title or body: not an article")  # package.json, a settings file
             yield _unique(article_from_record(record, f"{file.rel}#{number}", file.path, None, notes), seen)
         except (BadArticle, RecursionError, ValueError) as exc:
             yield Skipped(path_text(file.path), f"record {number}: {exc or type(exc).__name__}")

@@ -85,10 +85,13 @@ def test_json_feeds_whole_files(tmp_path: Path) -> None:
     (tmp_path / "wrapped.json").write_text(json.dumps({"feed": "x", "items": [{"id": "w1", "title": "Three", "content": "C."}]}))
     (tmp_path / "single.json").write_text(json.dumps({"id": "s1", "headline": "Four", "body": "D."}))
     (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "package.json").write_text(json.dumps({"name": "site", "description": "A blog", "keywords": ["x"]}))
     articles, skipped = read_all(tmp_path)
     assert sorted(a.headline for a in articles) == ["Four", "One", "Three", "Two"]
     assert {a.id for a in articles} >= {"list.json#1", "list.json#2", "w1", "s1"}
-    assert sorted((Path(s.path).name, s.reason.split(":")[0]) for s in skipped) == [("broken.json", "invalid JSON"), ("list.json", "record 3")]
+    assert sorted((Path(s.path).name, s.reason.split(":")[0]) for s in skipped) == [
+        ("broken.json", "invalid JSON"), ("list.json", "record 3"), ("package.json", "record 1")]
+    assert "not an article" in next(s.reason for s in skipped if s.path.endswith("package.json"))
 
 
 def test_cr_only_line_ends_split_paragraphs(tmp_path: Path) -> None:
