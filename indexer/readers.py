@@ -538,7 +538,12 @@ def find_files(roots: Iterable[Path], follow_symlinks: bool = False) -> tuple[li
                 walked.add(folder.resolve())
             kept = []
             for name in sorted(d for d in dirnames if not d.startswith(".")):
-                if not (folder / name).is_symlink():
+                try:
+                    is_link = (folder / name).is_symlink()
+                except OSError as exc:  # e.g. a path longer than the system allows
+                    problems.append(Skipped(path_text(folder / name), f"cannot list folder: {exc.strerror or exc}"))
+                    continue
+                if not is_link:
                     kept.append(name)
                 elif (reason := _link_problem(folder / name, root, follow_symlinks, walked)) is not None:
                     problems.append(Skipped(path_text(folder / name), reason))
@@ -606,14 +611,17 @@ def _add_file(path: Path, root: Path, files: list[CorpusFile], problems: list[Sk
               label: str = "") -> None:
     if not is_article_file(path):
         return
-    if path.is_symlink() and (reason := _link_problem(path, root, follow_symlinks)) is not None:
-        problems.append(Skipped(path_text(path), reason))
-        return
     try:
+        if path.is_symlink() and (reason := _link_problem(path, root, follow_symlinks)) is not None:
+            problems.append(Skipped(path_text(path), reason))
+            return
         stat = path.stat()
-    except OSError as exc:
+    except OSError as exc:  # gone meanwhile, no permission, a path longer than the system allows
         problems.append(Skipped(path_text(path), f"cannot read: {exc.strerror or exc}"))
         return
-    if not stat_module.S_ISREG(stat.st_mode):  # a folder named x.txt is walked, not read
+    if stat_module.S_ISDIR(stat.st_mode):  # a folder named x.txt is walked, not read
+        return
+    if not stat_module.S_ISREG(stat.st_mode):  # reading a FIFO or a device could block or never end
+        problems.append(Skipped(path_text(path), "not a regular file (a pipe, socket or device); not read"))
         return
     files.append(CorpusFile(path, root, stat.st_size, stat.st_mtime_ns, label))

@@ -111,3 +111,28 @@ def test_broken_jsonl_lines_are_reported_and_the_rest_read(tmp_path: Path) -> No
     assert articles[1].bullets == ("One", "Two")
     assert [s.line for s in skipped] == [2, 3]
     assert "invalid JSON" in skipped[0].reason and "body must be a string" in skipped[1].reason
+
+
+def test_a_pipe_and_a_path_too_long_for_the_system_are_reported_and_the_rest_indexed(tmp_path: Path) -> None:
+    """A FIFO named like an article would block a reader forever; a folder chain deeper than
+    PATH_MAX cannot be opened by path. Each is reported by path and reason, the good article read."""
+    import os
+
+    (tmp_path / "good.txt").write_text("A headline\n\nThe body of a good article.\n", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.txt")
+    folder = os.open(tmp_path, os.O_RDONLY)
+    try:
+        for _ in range(20):  # 20 x 250 characters: past Linux's 4,096
+            os.mkdir("d" * 250, dir_fd=folder)
+            inner = os.open("d" * 250, os.O_RDONLY, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        with open(os.open("deep.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=folder), "w") as deep:
+            deep.write("Deep\n\nToo deep to open by path.\n")
+    finally:
+        os.close(folder)
+    articles, skipped = read_all(tmp_path)
+    assert [a.id for a in articles] == ["good.txt"]
+    reasons = {Path(s.path).name[:10]: s.reason for s in skipped}
+    assert "not a regular file" in reasons["pipe.txt"]
+    assert any("too long" in reason.lower() for reason in reasons.values()), skipped
