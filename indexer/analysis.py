@@ -3,9 +3,14 @@
 Unicode word tokens, lowercased, accents folded, possessive 's removed, English stop words dropped,
 Snowball English stems (PyStemmer, a C implementation). Each surface word is analysed once and cached,
 because news text repeats the same words endlessly.
+
+The optional native analyzer (`pip install ./native`, a Rust extension) gives the same terms, positions
+and offsets faster (tests/test_native_parity.py); it is used when installed, and ARTICLE_SEARCH_NATIVE=off
+turns it off (=on makes it required). The Python functions here are the reference and the fallback.
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -64,8 +69,8 @@ def analyze_word(word: str) -> str | None:
     return _stemmer.stemWord(folded)
 
 
-def tokens(text: str) -> Iterator[Token]:
-    """Analysed tokens of a text, positions counted over kept terms only.
+def python_tokens(text: str) -> Iterator[Token]:
+    """Analysed tokens of a text, positions counted over kept terms only (the reference implementation).
 
     Counting positions after stop-word removal lets a phrase like "bank of england" match
     "Bank of England" on every engine alike.
@@ -83,13 +88,61 @@ def terms(text: str) -> list[str]:
     return [t.term for t in tokens(text)]
 
 
-def analysed_text(text: str) -> str:
-    """The analysed terms of a text joined by single spaces (the indexing fast path).
+def python_analysed_text(text: str) -> str:
+    """The analysed terms of a text joined by single spaces (the indexing fast path; the reference implementation).
 
     Same terms and order as `terms`, so a whitespace tokenizer gives the same positions; the
     per-word loop runs in C (`map`, `filter`, `str.join`) instead of yielding `Token`s.
     """
     return " ".join(filter(None, map(analyze_word, WORD_RE.findall(text))))
+
+
+def _load_native() -> object | None:
+    """The native analyzer when installed, built against this Python's Unicode database, and not turned off."""
+    wanted = os.environ.get("ARTICLE_SEARCH_NATIVE", "").strip().lower()
+    if wanted in ("off", "0", "no", "false"):
+        return None
+    try:
+        import article_search_native as native
+    except ImportError:
+        if wanted == "on":
+            raise
+        return None
+    if native.UNIDATA_VERSION != unicodedata.unidata_version:  # its word characters would differ
+        if wanted == "on":
+            raise ImportError(f"article_search_native was built for Unicode {native.UNIDATA_VERSION}, "
+                              f"this Python has {unicodedata.unidata_version}: reinstall it (pip install ./native)")
+        return None
+    return native.Analyzer(sorted(STOP_WORDS), analyze_word)
+
+
+#: The native analyzer (article_search_native.Analyzer) or None: asks `analyze_word` about words with
+#: letters beyond ASCII, so accents fold exactly as here.
+NATIVE = _load_native()
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """Analysed tokens of a text, positions counted over kept terms only.
+
+    Counting positions after stop-word removal lets a phrase like "bank of england" match
+    "Bank of England" on every engine alike.
+    """
+    if NATIVE is not None:
+        try:
+            return map(Token._make, NATIVE.tokens(text))  # type: ignore[attr-defined]
+        except UnicodeEncodeError:  # lone surrogates: a Rust string cannot hold them
+            pass
+    return python_tokens(text)
+
+
+def analysed_text(text: str) -> str:
+    """The analysed terms of a text joined by single spaces (the indexing fast path)."""
+    if NATIVE is not None:
+        try:
+            return NATIVE.analysed_text(text)  # type: ignore[attr-defined,no-any-return]
+        except UnicodeEncodeError:
+            pass
+    return python_analysed_text(text)
 
 
 def matching_words(text: str, predicate: Callable[[str], bool]) -> tuple[list[str], list[tuple[int, int]]]:

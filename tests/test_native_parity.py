@@ -1,0 +1,108 @@
+"""The native analyzer (native/, `pip install ./native`) against the Python reference in indexer/analysis.py.
+
+Both must give identical terms, positions and character offsets: on every distinct word of the real
+corpora the benchmark is made of (BBC, Reuters-21578, Daily Mail, and the 18F posts), on whole
+articles, on every Unicode code point, and on generated text. An index built with one is searched
+with the other, so a single difference would lose hits. Skipped when the extension is not installed;
+CI installs it and sets ARTICLE_SEARCH_NATIVE=on, which makes a missing extension an error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer import analysis
+from indexer.analysis import WORD_RE, python_analysed_text, python_tokens
+
+from conftest import BBC, CORPORA, DAILYMAIL
+
+NATIVE = analysis.NATIVE
+pytestmark = pytest.mark.skipif(NATIVE is None, reason="native analyzer not installed (pip install ./native)")
+
+
+@lru_cache(maxsize=1)
+def corpus_texts() -> dict[str, tuple[str, ...]]:
+    """Every article text of each corpus, as read raw (a superset of what the readers keep)."""
+    reuters = [part for sgm in sorted((CORPORA / "reuters21578").glob("*.sgm"))
+               for part in sgm.read_bytes().decode("latin-1").split("</REUTERS>")]
+    dailymail = []
+    for path in sorted(DAILYMAIL.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as stream:
+            for line in stream:
+                record = json.loads(line)
+                dailymail.append("\n\n".join([record.get("headline") or "", *(record.get("highlights") or []), record.get("body") or ""]))
+    return {
+        "bbc": tuple(p.read_text(encoding="utf-8", errors="replace") for p in sorted(BBC.rglob("*.txt"))),
+        "18f": tuple(p.read_text(encoding="utf-8") for p in sorted((CORPORA / "markdown_18f").rglob("*.md"))),
+        "reuters": tuple(reuters),
+        "dailymail": tuple(dailymail),
+    }
+
+
+def native_tokens(text: str) -> list[tuple[str, int, int, int]]:
+    return [tuple(t) for t in NATIVE.tokens(text)]  # type: ignore[union-attr]
+
+
+def reference_tokens(text: str) -> list[tuple[str, int, int, int]]:
+    return [tuple(t) for t in python_tokens(text)]
+
+
+def test_every_distinct_word_of_the_real_corpora() -> None:
+    words = sorted({word for texts in corpus_texts().values() for text in texts for word in WORD_RE.findall(text)})
+    assert len(words) > 200_000  # the whole vocabulary, not a sample
+    differences = [w for w in words if native_tokens(w) != reference_tokens(w)]
+    print(f"{len(words):,} distinct words, {len(differences)} differences", file=sys.stderr)
+    assert differences == []
+    # the same words with a possessive and in capitals, as they appear in headlines
+    assert [w for w in words[::7] if native_tokens(f"{w.upper()}'S {w}’s") != reference_tokens(f"{w.upper()}'S {w}’s")] == []
+
+
+@pytest.mark.parametrize("corpus, terms_every, tokens_every", [
+    ("bbc", 1, 1), ("18f", 1, 1), ("reuters", 1, 10), ("dailymail", 5, 50),
+])
+def test_whole_articles_give_the_same_terms_positions_and_offsets(corpus: str, terms_every: int, tokens_every: int) -> None:
+    """Terms of whole articles, and their positions and offsets; the Daily Mail (131 MB) in part, to
+    keep CI short: its every word is compared above."""
+    texts = corpus_texts()[corpus]
+    assert len(texts) > 500
+    assert [i for i, t in enumerate(texts[::terms_every]) if NATIVE.analysed_text(t) != python_analysed_text(t)] == []  # type: ignore[union-attr]
+    assert [i for i, t in enumerate(texts[::tokens_every]) if native_tokens(t) != reference_tokens(t)] == []
+
+
+def test_every_code_point_is_a_word_character_or_not_as_in_python() -> None:
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for joiner in (" ", "'", "’", "a", "_"):
+        text = joiner.join(characters)
+        assert native_tokens(text) == reference_tokens(text), repr(joiner)
+
+
+def test_the_public_functions_use_it_and_fall_back_on_lone_surrogates() -> None:
+    text = "The Bank of England's café \ud800 rates"  # a lone surrogate cannot cross into Rust
+    assert list(analysis.tokens(text)) == list(python_tokens(text))
+    assert analysis.analysed_text(text) == python_analysed_text(text) == "bank england cafe rate"
+    clean = "The Bank of England’s café rates rose"
+    assert list(analysis.tokens(clean)) == list(python_tokens(clean))
+    assert analysis.terms(clean) == ["bank", "england", "cafe", "rate", "rose"]
+
+
+def test_it_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARTICLE_SEARCH_NATIVE", "off")
+    assert analysis._load_native() is None
+    monkeypatch.setenv("ARTICLE_SEARCH_NATIVE", "on")
+    assert analysis._load_native() is not None
+
+
+WORDISH = st.text(alphabet=st.sampled_from("aAbeEiIsSyY019 '’_-.\u00e9\u00c9\u0301\u00df\u0130\u03a3\u2019\u00bd\u0663\u2160\u00ad\n"), max_size=60)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(WORDISH)
+def test_generated_text(text: str) -> None:
+    assert native_tokens(text) == reference_tokens(text)
+    assert NATIVE.analysed_text(text) == python_analysed_text(text)  # type: ignore[union-attr]
