@@ -26,10 +26,12 @@ from .vectors import with_vectors
 
 
 class Progress(Protocol):
-    """Told the total amount of work (bytes of article files), then each step done."""
+    """Told the total amount of work (bytes of article files), then each step done, then that the
+    engine commits (a large commit takes a while: a bar resting at 100% looks hung)."""
 
     def start(self, total: int) -> None: ...
     def advance(self, amount: int) -> None: ...
+    def committing(self) -> None: ...
 
 
 class NoProgress:
@@ -37,6 +39,9 @@ class NoProgress:
         pass
 
     def advance(self, amount: int) -> None:
+        pass
+
+    def committing(self) -> None:
         pass
 
 
@@ -191,7 +196,7 @@ def full_build(store: IndexStore, config: Config, explicit: bool, progress: Prog
 
     def write() -> Batch:
         writer = with_vectors(engine.create(generation), generation, config, notes, update=False)
-        return commit_or_cancel(writer, lambda: index_files(writer, files, config, progress, {}))
+        return commit_or_cancel(writer, lambda: index_files(writer, files, config, progress, {}), progress)
 
     before = Manifest.load(previous.path) if previous else None
     return finish_generation(store, engine, generation, write, previous, before, roots, keep, mode, listing_problems,
@@ -218,10 +223,12 @@ def serving_or_none(store: IndexStore, notes: list[str]) -> Generation | None:
         return None
 
 
-def commit_or_cancel(writer: EngineWriter, work: Callable[[], Batch]) -> Batch:
+def commit_or_cancel(writer: EngineWriter, work: Callable[[], Batch], progress: Progress | None = None) -> Batch:
     """Run the writes and commit them; cancel the writer if anything fails."""
     try:
         batch = work()
+        if progress is not None:
+            progress.committing()
         checkpoint("before-commit")
         writer.commit()
         checkpoint("after-commit")

@@ -6,18 +6,20 @@ Exit codes (build, rebuild, update, rollback): 0 success, 1 success but some art
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import click
 
 from .config import Config, load_config
 from .errors import ArticleSearchError, BuildFailed, EngineUnavailable, LockHeld
 from .generations import DEFAULT_KEEP
+from .models import Skipped
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 75
-SHOWN_DUPLICATES = 5  # duplicate-id reports shown one per line; the rest are counted
+SHOWN_SKIPPED = 5  # skipped items shown per reason, one per line; the rest are counted
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,12 +36,8 @@ def _print_report(report: "object", as_json: bool, quiet: bool) -> None:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     if quiet:
         return
-    unshown = set([item for item in report.skipped if item.reason.startswith("duplicate id")][SHOWN_DUPLICATES:])
-    for item in report.skipped:
-        if item not in unshown:
-            click.echo(f"skipped {item}", err=True)
-    if unshown:
-        click.echo(f"... and {len(unshown):,} more articles skipped as duplicate ids (--json lists them all)", err=True)
+    for line in skipped_summary(report.skipped):
+        click.echo(line, err=True)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     where = f"-> {report.index_dir} [{report.generation}, {report.engine}]"
@@ -50,13 +48,36 @@ def _print_report(report: "object", as_json: bool, quiet: bool) -> None:
     if report.mode != "build":
         changes = (f" ({report.added:,} added, {report.updated:,} updated, {report.removed:,} removed, "
                    f"{report.unchanged:,} unchanged)")
-    rate = report.indexed / report.seconds if report.seconds and report.mode == "build" else 0.0
+    rate = report.indexed / report.seconds if report.seconds >= 1.0 and report.mode == "build" else 0.0  # noise under 1 s
     speed = f" ({rate:,.0f} articles/s)" if rate else ""
     click.echo(
         f"{report.mode}: {report.indexed:,} articles indexed{changes}, {len(report.skipped):,} skipped, "
         f"{report.seconds:.1f} s{speed} {where}",
         err=True,
     )
+
+
+def skipped_summary(skipped: Iterable[Skipped], shown: int = SHOWN_SKIPPED) -> list[str]:
+    """What was skipped, by reason: a count per reason and its first few items, not a line per file
+    (a mistake in a feed can skip thousands of records; --json and `status` list them all)."""
+    by_reason: dict[str, list[Skipped]] = {}
+    for item in skipped:
+        by_reason.setdefault(reason_kind(item.reason), []).append(item)
+    lines: list[str] = []
+    for kind, items in by_reason.items():
+        if len(items) > shown:
+            lines.append(f"{len(items):,} skipped as: {kind}")
+        lines += [f"skipped {item}" for item in items[:shown]]
+        if len(items) > shown:
+            lines.append(f"... and {len(items) - shown:,} more ({kind}; --json lists them all)")
+    return lines
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of a skip reason, without what names the file or article or counts it ("duplicate id
+    'x' (first read from y)" -> "duplicate id …"; "cannot parse: JSONDecodeError: ..." -> "cannot parse")."""
+    kind = re.sub(r"\s*\([^)]*\)", "", reason.split(": ")[0])
+    return re.sub(r"'[^']*'|\"[^\"]*\"|\d[\d,.]*", "…", kind).strip() or reason
 
 
 def _run(call: Callable[[], Any], as_json: bool, quiet: bool, progress: Any = None) -> None:

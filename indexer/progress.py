@@ -24,6 +24,12 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.update(amount)
 
+    def committing(self) -> None:
+        """The articles are read: say that the engine is writing its files now."""
+        if self._bar is not None:
+            self.finish()
+            click.echo(f"{self.label}: writing the index files ...", err=True)
+
     def finish(self) -> None:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)

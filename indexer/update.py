@@ -104,7 +104,7 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
                 checkpoint("deleted")
             return index_files(writer, to_read, config, progress, owners)
 
-        return commit_or_cancel(writer, apply)
+        return commit_or_cancel(writer, apply, progress)
 
     return finish_generation(store, engine, generation, write, current, manifest, roots, keep, "update", listing_problems,
                              started, notes, config, kept=kept, shared_storage=in_place)

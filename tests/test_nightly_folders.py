@@ -100,7 +100,7 @@ def test_many_duplicate_ids_are_summed_up_in_one_line(tmp_path: Path) -> None:
     assert code == 1 and len(duplicates) == report["indexed"] == 300
     lines = err.splitlines()
     assert sum(line.startswith("skipped ") and "duplicate id" in line for line in lines) == 5
-    assert f"... and {len(duplicates) - 5:,} more articles skipped as duplicate ids (--json lists them all)" in lines
+    assert f"... and {len(duplicates) - 5:,} more (duplicate id …; --json lists them all)" in lines
 
 
 @pytest.mark.parametrize("folders, labels", [
