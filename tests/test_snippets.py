@@ -72,3 +72,48 @@ def test_the_quick_test_rejects_paragraphs_without_the_words() -> None:
     matcher = TermMatcher(parse("jalalabad checkpoints").root)
     assert not matcher.may_match("Markets rose sharply in London on Monday.")
     assert matcher.may_match("Checkpoint guards in JALALABAD said so.")
+
+
+SCAN_QUERIES = ("oil prices", '"prime minister"', "econom*", "don't", "O'Neill", "cafe", "goverment~", "ﬁnance", "Brexit trade deal", "play*")
+
+
+def _every_word_analysed(monkeypatch: object) -> None:
+    """Snippets made the reference way: every word of a sentence analysed, no candidate scan."""
+    from query import snippets
+
+    monkeypatch.setattr(snippets, "_candidate_pattern", lambda keys: None)  # type: ignore[attr-defined]
+
+
+def test_the_candidate_scan_gives_the_snippets_that_analysing_every_word_gives(monkeypatch) -> None:
+    """Only words at a key, a letter beyond ASCII or an inner apostrophe are analysed: on every BBC
+    article that may match each query, the snippets and highlights are those of the full analysis."""
+    from indexer.readers import find_files, read_file
+
+    files, _ = find_files([CORPORA / "bbc"])
+    articles = [a for f in files for a in read_file(f, 10 * 1024 * 1024) if isinstance(a, Article)]
+    extra = Article(id="x", headline="Café", body=("Don’t ask O'Neill's CAFÉ staff about ﬁnance; the café’s Economy.",))
+    matchers = [TermMatcher(parse(q).root) for q in SCAN_QUERIES]
+    work = [(m, [a for a in [*articles, extra] if any(m.may_match(t) for t in a.body)]) for m in matchers]
+    assert sum(len(hits) for _, hits in work) > 2_000
+    fast = [[make_snippets(a, m) for a in hits] for m, hits in work]
+    _every_word_analysed(monkeypatch)
+    assert fast == [[make_snippets(a, m) for a in hits] for m, hits in work]
+    assert any(s.highlights for s in fast[SCAN_QUERIES.index("cafe")][-1])
+
+
+WORDS = st.sampled_from(["Rain", "rain's", "don't", "DON’T", "café", "Cafe", "caf", "economy", "economies", "Économie",
+                         "skies", "sky", "ﬁnance", "finance", "o'neill", "x_rain", "rain_", "'rain'", "rain''s", "dying"])
+
+
+@given(st.lists(st.one_of(WORDS, st.text(alphabet=" .,'’_-éa\n", max_size=3)), max_size=30), WORDS, st.booleans())
+def test_the_candidate_scan_finds_every_matching_word_of_any_text(parts: list[str], word: str, prefix: bool) -> None:
+    from indexer.analysis import matching_words
+    from query.snippets import mark
+
+    term = analyze_word(word)
+    if term is None or (prefix and len(term) < 2):
+        return
+    matcher = TermMatcher(Term(term[:2], prefix=True) if prefix else Term(term))
+    text = " ".join(parts)
+    terms, spans = matching_words(text, matcher)
+    assert mark(text, matcher) == (frozenset(terms), tuple(spans))
