@@ -1,20 +1,28 @@
-"""Relevance of the project's ranking beside a plain one-field BM25 baseline, in one run.
+"""Relevance of the project's ranking on every engine beside two baselines, in one run.
 
-    python bench/relevance.py [--cache DIR] [--known FILE] [--beir DIR] [--latency INDEX_DIR]
+    python bench/relevance.py [--cache DIR] [--engines whoosh,tantivy] [--opensearch-url URL]
+                              [--model-dir DIR] [--known FILE] [--beir DIR] [--markdown] [--latency INDEX_DIR]
 
 Known-item queries (query TAB expected ids) over BBC + the bundled corpus: MRR@10 and hits@1.
 A BEIR collection (corpus.jsonl, queries.jsonl, qrels/*.tsv), title as headline and text as body:
 nDCG@10 and Recall@100. The project runs with its default configuration (plus any environment
-settings such as ARTICLE_SEARCH_WEIGHTS); with the semantic model installed (pip install -e
-'.[semantic]' && search-index fetch-model) that includes semantic ranking, and a second row shows
-the same index searched with it off. The baseline is bm25s over headline and body in one field
-with the same analyzer. Needs the bench extra: pip install -e '.[bench]'.
+settings such as ARTICLE_SEARCH_WEIGHTS) on each engine: whoosh and tantivy, and OpenSearch when
+`--opensearch-url` (or ARTICLE_SEARCH_OPENSEARCH_URL) names a cluster that answers. Each engine is
+searched lexically and, when the semantic model is there (pip install -e '.[semantic]' &&
+search-index fetch-model; or --model-dir), with semantic ranking; the article vectors are embedded
+once per collection and given to every engine's index (they do not depend on the engine).
+Baselines: bm25s over headline and body in one field with the project's analyzer, and raw tantivy
+(its own en_stem analyzer, headline and body fields, its query parser over the plain words).
+Needs the bench extra: pip install -e '.[bench]'.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import os
+import re
+import shutil
 import sys
 import tempfile
 import time
@@ -27,13 +35,14 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from indexer.analysis import terms  # noqa: E402
 from indexer.build import build_index  # noqa: E402
-from indexer.config import BUNDLED_CORPUS, load_config  # noqa: E402
+from indexer.config import BUNDLED_CORPUS, Config, load_config  # noqa: E402
+from indexer.embeddings import model_missing  # noqa: E402
 from indexer.errors import QueryError  # noqa: E402
-from indexer.generations import IndexStore  # noqa: E402
+from indexer.generations import VECTOR_IDS, VECTORS, IndexStore  # noqa: E402
 from indexer.models import Article  # noqa: E402
 from indexer.parallel import read_files  # noqa: E402
 from indexer.vectors import semantic_enabled  # noqa: E402
-from indexer.readers import find_files  # noqa: E402
+from indexer.readers import find_files, folder_labels  # noqa: E402
 from query.searcher import Searcher  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -51,6 +60,9 @@ class Collection:
 
 
 def known_items(path: Path) -> Collection:
+    """Known items over BBC and the bundled corpus: ids start with the BBC folder's label."""
+    folders = (BUNDLED_CORPUS, SHARED / "corpora" / "bbc")
+    label = folder_labels(folders)[folders[1]]
     queries: dict[str, str] = {}
     qrels: dict[str, dict[str, int]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -58,8 +70,8 @@ def known_items(path: Path) -> Collection:
             query, targets = line.split("\t")
             key = str(len(queries))
             queries[key] = query
-            qrels[key] = {t: 1 for t in targets.split(",")}
-    return Collection(path.stem, (BUNDLED_CORPUS, SHARED / "corpora" / "bbc"), queries, qrels)
+            qrels[key] = {f"{label}/{t}" if label else t: 1 for t in targets.split(",")}
+    return Collection(path.stem, folders, queries, qrels)
 
 
 def beir(directory: Path, workdir: Path) -> Collection:
@@ -122,13 +134,27 @@ def evaluate(collection: Collection, ranker: Ranker) -> dict[str, float]:
 
 # --- systems ------------------------------------------------------------------------------------
 
-def project_ranker(collection: Collection, cache: Path, semantic: str | None = None) -> Ranker:
-    """The project's Searcher on an index of the collection (built once into `cache` with the default
-    configuration); `semantic` overrides the setting for searching only."""
-    index_dir = cache / f"index-{collection.name}"
-    config = load_config().with_(index_dir=index_dir, corpus_dirs=collection.corpus_dirs)
-    if not IndexStore(index_dir).exists():
-        build_index(config=config)
+def project_config(collection: Collection, cache: Path, engine: str, base: Config) -> Config:
+    """The default configuration on an index of the collection in `cache`, one per engine."""
+    return base.with_(index_dir=cache / f"index-{collection.name}-{engine}", corpus_dirs=collection.corpus_dirs,
+                      engine=engine, opensearch_alias=f"relevance-{collection.name.lower()}")
+
+
+def build_once(config: Config, vectors_from: Path | None) -> None:
+    """Build the index unless `cache` has it; with `vectors_from` (another engine's index of the same
+    collection), searched semantically with the vectors embedded there instead of embedding again."""
+    store = IndexStore(config.index_dir)
+    if not store.exists():
+        build_index(config=config.with_(semantic="off") if vectors_from else config)
+    if vectors_from:
+        source, target = IndexStore(vectors_from).current().path, store.current().path
+        for name in (VECTORS, VECTOR_IDS):
+            if (source / name).exists() and not (target / name).exists():
+                shutil.copyfile(source / name, target / name)
+
+
+def project_ranker(config: Config, semantic: str) -> Ranker:
+    """The project's Searcher on the index `config` names; `semantic` ("on" / "off") for searching."""
     searcher = Searcher(config=config.with_(semantic=semantic))
 
     def rank(query: str, limit: int) -> list[str]:
@@ -144,9 +170,7 @@ def bm25s_ranker(collection: Collection) -> Ranker:
     """bm25s (Lucene BM25, k1=1.2, b=0.75) over headline, bullets, body and captions as one field."""
     import bm25s
 
-    config = load_config().with_(corpus_dirs=collection.corpus_dirs)
-    files, _ = find_files(config.corpus_dirs)
-    articles = [i for _, _, items in read_files(files, config.max_article_bytes) for i in items if isinstance(i, Article)]
+    articles = _articles(collection)
     ids = [a.id for a in articles]
     retriever = bm25s.BM25(k1=1.2, b=0.75)
     retriever.index(bm25s.tokenization.Tokenized(*_vocab_ids(_article_terms(a) for a in articles)), show_progress=False)
@@ -160,6 +184,41 @@ def bm25s_ranker(collection: Collection) -> Ranker:
         return [ids[i] for i in docs[0]]
 
     return rank
+
+
+def raw_tantivy_ranker(collection: Collection) -> Ranker:
+    """tantivy as it comes: its en_stem analyzer on headline and body (bullets and captions with the
+    body), its query parser over the query's plain words (any of them), BM25 per field added up."""
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    for name in ("headline", "body"):
+        builder.add_text_field(name, tokenizer_name="en_stem")
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    index = tantivy.Index(builder.build())
+    writer = index.writer(heap_size=128 * 1024 * 1024)
+    for article in _articles(collection):
+        body = "\n".join((*article.bullets, *article.body, *article.captions))
+        writer.add_document(tantivy.Document(id=article.id, headline=article.headline, body=body))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+
+    def rank(query: str, limit: int) -> list[str]:
+        words = " ".join(re.findall(r"\w+", query))
+        if not words:
+            return []
+        parsed, _ = index.parse_query_lenient(words, ["headline", "body"])
+        return [searcher.doc(address)["id"][0] for _, address in searcher.search(parsed, limit).hits]
+
+    return rank
+
+
+def _articles(collection: Collection) -> list[Article]:
+    config = load_config().with_(corpus_dirs=collection.corpus_dirs)
+    files, _ = find_files(config.corpus_dirs)
+    return [i for _, _, items in read_files(files, config.max_article_bytes) for i in items if isinstance(i, Article)]
 
 
 def _article_terms(article: Article) -> list[str]:
@@ -198,31 +257,60 @@ def main() -> None:
     parser.add_argument("--known", type=Path, default=SHARED / "eval" / "known_items_dev.tsv")
     parser.add_argument("--beir", type=Path, default=SHARED / "eval" / "scifact-train")
     parser.add_argument("--cache", type=Path, default=None, help="keep built indexes here between runs")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the bm25s baseline")
+    parser.add_argument("--engines", default="whoosh,tantivy", help="comma-separated; opensearch joins with --opensearch-url")
+    parser.add_argument("--opensearch-url", default=os.environ.get("ARTICLE_SEARCH_OPENSEARCH_URL"))
+    parser.add_argument("--model-dir", type=Path, default=None, help="the semantic model (default: the configured one, "
+                        "else .cache/models/bge-small-en-v1.5-q in the project)")
+    parser.add_argument("--no-semantic", action="store_true", help="lexical rows only")
+    parser.add_argument("--no-baseline", action="store_true", help="skip bm25s and raw tantivy")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--latency", type=Path, default=None, metavar="INDEX_DIR",
                         help="only time the known-item queries on this existing index")
     args = parser.parse_args()
     if args.latency:
         latency(args.latency, list(known_items(args.known).queries.values()))
         return
+    base = load_config()
+    model_dir = args.model_dir or next((d for d in (base.model_dir, PROJECT_ROOT / ".cache" / "models" / "bge-small-en-v1.5-q")
+                                        if model_missing(d) is None), base.model_dir)
+    base = base.with_(model_dir=model_dir, semantic="off" if args.no_semantic else "auto", opensearch_url=args.opensearch_url)
+    semantic = semantic_enabled(base)
+    engines = [e for e in args.engines.split(",") if e] + (["opensearch"] if args.opensearch_url and "opensearch" not in args.engines else [])
     with tempfile.TemporaryDirectory(prefix="relevance-") as scratch:
         cache = args.cache or Path(scratch)
         cache.mkdir(parents=True, exist_ok=True)
         collections = [(known_items(args.known), ("MRR@10", "hits@1")), (beir(args.beir, cache), ("nDCG@10", "Recall@100"))]
         rows = []
         for collection, metrics in collections:
-            systems = [("project (default config)", project_ranker(collection, cache))]
-            if semantic_enabled(load_config()):  # the same index, searched without the semantic ranking
-                systems.append(("project, semantic off", project_ranker(collection, cache, "off")))
+            systems: list[tuple[str, Callable[[], Ranker]]] = []
+            first: Path | None = None  # the index whose vectors the other engines search with
+            for engine in engines:
+                config = project_config(collection, cache, engine, base)
+                try:
+                    build_once(config, first if semantic else None)
+                except Exception as exc:  # an engine that is not installed, a cluster that does not answer
+                    print(f"{engine}: skipped ({exc})", file=sys.stderr)
+                    continue
+                first = first or config.index_dir
+                systems.append((f"{engine}", lambda c=config: project_ranker(c, "off")))
+                if semantic:
+                    systems.append((f"{engine} + semantic", lambda c=config: project_ranker(c, "on")))
             if not args.no_baseline:
-                systems.append(("bm25s one field", bm25s_ranker(collection)))
-            for name, ranker in systems:
-                result = evaluate(collection, ranker)
+                systems += [("bm25s one field", lambda: bm25s_ranker(collection)),
+                            ("raw tantivy", lambda: raw_tantivy_ranker(collection))]
+            for name, make in systems:
+                result = evaluate(collection, make())
                 rows.append((collection.name, len(collection.queries), name,
                              "  ".join(f"{m} {result[m]:.3f}" for m in metrics), f"{result['ms/query']:.1f}"))
-    print(f"{'collection':<20} {'queries':>7}  {'system':<26} {'metrics':<34} ms/query")
-    for row in rows:
-        print(f"{row[0]:<20} {row[1]:>7}  {row[2]:<26} {row[3]:<34} {row[4]:>8}")
+                print(*rows[-1], sep="  ", file=sys.stderr, flush=True)
+    if args.markdown:
+        print("| collection | queries | system | metrics | ms/query |\n|---|---|---|---|---|")
+        for row in rows:
+            print(f"| {row[0]} | {row[1]} | {row[2]} | {row[3]} | {row[4]} |")
+    else:
+        print(f"{'collection':<20} {'queries':>7}  {'system':<26} {'metrics':<34} ms/query")
+        for row in rows:
+            print(f"{row[0]:<20} {row[1]:>7}  {row[2]:<26} {row[3]:<34} {row[4]:>8}")
     print("(latency is noisy on a shared machine; it includes snippet-free result building)")
 
 

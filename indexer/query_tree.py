@@ -109,6 +109,17 @@ Leaf = Union[Term, Phrase]
 LeafMap = Callable[[Leaf], Leaf]
 
 
+def required(node: Node) -> Node:
+    """`+word`, `+"phrase"`, `+(group)`: a one-item explicit AND, which no relaxation to any-word
+    makes optional (engines read it as the item itself)."""
+    return node if is_required(node) else And((node,), implicit=False)
+
+
+def is_required(node: Node) -> bool:
+    """Whether the node was marked required (`required`)."""
+    return isinstance(node, And) and not node.implicit and len(node.items) == 1
+
+
 def leaves(node: Node) -> Iterator[Leaf]:
     """Every term and phrase of the tree, NOT branches included."""
     if isinstance(node, (Term, Phrase)):

@@ -67,8 +67,8 @@ class Hit:
 @dataclass(frozen=True)
 class SearchResults:
     query: str
-    total: int
-    fallback: bool
+    total: int  # articles the ranking lists: with any of the words when the query has several (see all_words)
+    fallback: bool  # no article has every word: all the hits have some of them
     hits: tuple[Hit, ...]
     generation: str = ""
     plain_words: bool = False
@@ -76,11 +76,13 @@ class SearchResults:
     warning: str | None = None  # e.g. an older generation answered for a damaged one
     offset: int = 0  # hits skipped before these (paging)
     facets: Mapping[str, Mapping[str, int]] | None = None  # when asked: facet -> value -> matching articles
+    all_words: int = 0  # articles with every word of the query: ranked first, the rest have some of them
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "total": self.total,
+            "all_words": self.all_words,
             "fallback": self.fallback,
             "plain_words": self.plain_words,
             "suggestion": self.suggestion.to_dict() if self.suggestion else None,

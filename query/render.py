@@ -124,6 +124,9 @@ def summary(results: SearchResults, unfiltered: int = 0) -> list[str]:
         return lines
     if results.fallback:
         lines.append(f"no article has all the words of {quoted}; showing articles with any of them")
+    elif results.all_words < results.total:
+        lines.append(f"{articles(results.all_words)} {'has' if results.all_words == 1 else 'have'} every word "
+                     f"of {quoted}, ranked first; then articles with some of them")
     shown = len(results.hits)
     lines.append(f"showing {shown:,} of {articles(results.total)} for {quoted}" if shown < results.total
                  else f"{articles(results.total)} for {quoted}")
@@ -141,7 +144,7 @@ def hit_lines(hit: Hit, color: bool) -> list[tuple[Styled, int]]:
     date and file, its snippets, and with --explain the score's parts."""
     rank = f"{hit.rank}. "
     title = marked(hit.headline, hit.headline_highlights, color, base="title")
-    details = " · ".join([*([hit.date] if hit.date else []), *([hit.location] if hit.location != hit.id else [])])
+    details = " · ".join([*([hit.date[:10]] if hit.date else []), *([hit.location] if hit.location != hit.id else [])])
     lines = [
         (join(Styled(rank), title, Styled(f"  (score {hit.score:.4g})")), len(rank)),
         (join(Styled(" " * HIT_INDENT + hit.id), styled(f" · {details}" if details else "", "detail", color)), HANGING_INDENT),

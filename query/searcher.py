@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 from indexer.config import Config, load_config
 from indexer.engines import FACETS, EngineHit, EngineIndex, EnginePage, Filters, supports
 from indexer.errors import ArticleSearchError, IndexDamaged, IndexMissing, QueryError
+from indexer.expansion import expand
 from indexer.generations import VECTOR_IDS, IndexStore
 
 from .models import Hit, SearchResults, Serving
+from .ranking import Ranked, all_words_first
 from .recovery import OpenIndex, open_generation
 from .snippets import mark, make_snippets
 from .suggest import Suggestion, corrected, suggestion
@@ -185,7 +187,8 @@ class Searcher:
                until: str | None = None, source: str | None = None, category: str | None = None,
                sort: str = "relevance", explain: bool = False, like: str | None = None,
                exact: bool = False, offset: int = 0, facets: Sequence[str] = ()) -> SearchResults:
-        """Search; all words must match, else any word (`fallback` says so).
+        """Search: articles with every word first, then those with some of them (`all_words` counts
+        the first; `fallback` says no article has every word). `+word` and AND require, -word excludes.
 
         Keyword options mirror the CLI: `since`/`until` (YYYY, YYYY-MM or YYYY-MM-DD, inclusive),
         `source`, `category`, `sort` ("relevance" or "date", newest first), `explain` (per field and
@@ -267,7 +270,6 @@ class Searcher:
             if field:
                 parsed = ParsedQuery(parsed.text, restrict(parsed.root, field), parsed.plain_words)
             weights, by_date = self.config.weights, sort == "date"
-            extra = {"explain": True} if explain else {}
             if explain and not supports(index, "explain"):
                 raise QueryError(f"--explain is not supported by the {engine_name} engine")
             ranker = self._ranker(handle) if not (explain or by_date or like is not None) else None
@@ -277,22 +279,22 @@ class Searcher:
 
                 ranker, depth = (ranker, max(limit, DEPTH)) if plain_words(parsed) else (None, limit)
 
-            def run(tree: ParsedQuery) -> tuple[EnginePage, ParsedQuery, bool]:
-                page = index.search(tree.root, weights, depth, filters, by_date, **extra)
-                if page.total == 0 and (relaxed := tree.relaxed()) is not None:
-                    return index.search(relaxed.root, weights, depth, filters, by_date, **extra), relaxed, True
-                return page, tree, False
+            def run(tree: ParsedQuery) -> Ranked:
+                # prefix and fuzzy words expanded once, here: matching and highlighting use the same terms
+                expanded = replace(tree, root=expand(tree.root, index))
+                return all_words_first(index, expanded, weights, depth, filters, by_date, explain)
 
             found: Suggestion | None = None
             can_correct = not exact and like is None and supports(index, "similar_terms")
             fixed = corrected(parsed, index) if can_correct else None
             if fixed is not None:
-                page, searched, fallback = run(fixed[0])
-                if page.total:
-                    texts = [t for h in page.hits[:3] for t in (h.article.headline, *h.article.body)]
+                ranked = run(fixed[0])
+                if ranked.page.total:
+                    texts = [t for h in ranked.page.hits[:3] for t in (h.article.headline, *h.article.body)]
                     found = suggestion(parsed.text, fixed[1], texts)
             if found is None:
-                page, searched, fallback = run(parsed)
+                ranked = run(parsed)
+            page, searched = ranked.page, ranked.searched
             if ranker is not None and page.total:
                 page = self._fuse(index, ranker, parsed.text, page, limit, bool(filters))  # the model reads typos well
             counts = index.facets(searched.root, weights, filters, facets, FACET_VALUES) if facets else None
@@ -300,8 +302,8 @@ class Searcher:
         hits = tuple(_hit(h, rank, matches, snippet_count, context)
                      for rank, h in enumerate(page.hits[offset:], start=offset + 1))
         warning = handle.opened.warning or (handle.semantic[1] if handle.semantic else None)
-        return SearchResults(parsed.text, page.total, fallback, hits, handle.opened.generation, parsed.plain_words,
-                             found, warning, offset, counts)
+        return SearchResults(parsed.text, page.total, ranked.fallback, hits, handle.opened.generation, parsed.plain_words,
+                             found, warning, offset, counts, ranked.all_words)
 
     def _ranker(self, handle: _Handle) -> SemanticRanker | None:
         """The semantic ranker of the answering generation, if it has vectors and semantic ranking is on.

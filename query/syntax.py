@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 
 from indexer.analysis import WORD_RE, analyze_word, fold, normalize, search_key, term_key, terms
 from indexer.errors import QueryError
-from indexer.query_tree import (SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, edit_distance, positive_leaves,
-                                restrict, transform, within_edits)
+from indexer.query_tree import (SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, edit_distance, is_required,
+                                positive_leaves, required, restrict, transform, within_edits)
 from indexer.query_tree import leaves as all_leaves
 
 __all__ = ["SEARCH_FIELDS", "And", "Node", "Not", "Or", "ParsedQuery", "Phrase", "Term", "TermMatcher", "edit_distance",
@@ -45,14 +45,15 @@ class ParsedQuery:
     plain_words: bool = False  # the syntax was malformed and the query was read as plain words
 
     def relaxed(self) -> "ParsedQuery | None":
-        """The any-word version of an all-words query, or None if it cannot be relaxed."""
+        """The any-word version of an all-words query, or None if it cannot be relaxed: words side by
+        side become any of them; excluded (-word) and required (+word) ones stay as they are."""
         root = self.root
         if isinstance(root, And) and root.implicit:
-            positives = tuple(i for i in root.items if not isinstance(i, Not))
-            negatives = tuple(i for i in root.items if isinstance(i, Not))
-            if len(positives) > 1:
-                either: Node = Or(positives)
-                return ParsedQuery(self.text, And((either, *negatives), implicit=False) if negatives else either, self.plain_words)
+            optional = tuple(i for i in root.items if not isinstance(i, Not) and not is_required(i))
+            kept = tuple(i for i in root.items if isinstance(i, Not) or is_required(i))
+            if len(optional) > 1:
+                either: Node = Or(optional)
+                return ParsedQuery(self.text, And((either, *kept), implicit=False) if kept else either, self.plain_words)
         return None
 
 
@@ -257,7 +258,9 @@ class _Parser:
             self._enter()
             inner = self._unary()
             self.depth -= 1
-            return inner if inner is None or token.group() == "+" else Not(inner)
+            if inner is None:
+                return None
+            return required(inner) if token.group() == "+" else Not(inner)
         return self._atom()
 
     def _atom(self) -> Node | None:

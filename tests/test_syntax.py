@@ -78,11 +78,12 @@ def expected(corpus: dict[Key, Fields], predicate: Predicate) -> set[Key]:
 
 
 def found(searcher: Searcher, query: str) -> list[Key]:
-    """Every hit of the query, best first (no did-you-mean, no fallback to any word)."""
+    """Every hit of the query, best first (no did-you-mean, no fallback to any word): the articles
+    with every word, which rank before those with some of them."""
     results = searcher.search(query, limit=MAX_LIMIT, snippets=0, exact=True)
     assert not results.fallback and not results.plain_words, query
-    assert results.total == len(results.hits), query
-    return [(h.path, h.line) for h in results.hits]
+    assert results.total == len(results.hits) and results.all_words <= results.total, query
+    return [(h.path, h.line) for h in results.hits[:results.all_words]]
 
 
 @pytest.fixture

@@ -9,13 +9,18 @@ saturates once:
     score(d)  = sum_t  boost_t * idf(t) * tf~ * (k1 + 1) / (k1 + tf~)
 
 Weights enter at query time, so changing them needs no rebuild. Any engine that can hand out a
-term's postings per field and each document's field lengths can score with this module.
+term's postings per field and each document's field lengths can score with this module; the others
+score the same words (`scored_terms`) with the closest equivalent they offer (see indexer.engines.tantivy
+and indexer.engines.opensearch).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+
+from ..query_tree import SEARCH_FIELDS, Node, Phrase, positive_leaves
 
 K1 = 1.2  # saturation: measured on SciFact train and the BBC known items (bench/relevance.py)
 B = 0.75  # length normalisation, the same for every field
@@ -73,3 +78,83 @@ def score(terms: list[TermStats], weights: dict[str, float], norms: dict[str, np
             details.append((term.term, {f: np.divide(p, tf, out=np.zeros(size), where=present) * term_score
                                         for f, p in parts.items()}))
     return total, details
+
+
+ScoredTerm = tuple[str, float, dict[str, tuple[str, ...]]]
+
+
+def scored_terms(root: Node, fields: Sequence[str]) -> list[ScoredTerm]:
+    """(label, boost, {field: index terms}) per distinct positive word of the query: what scores,
+    apart from which articles match (NOT branches match but never score).
+
+    A field-less word is scored in `fields`, a word given a field in that field. Phrases score by
+    their words. A prefix or fuzzy word scores as one term whose frequencies add up over its
+    expansions, so that one rare expansion cannot outweigh the word typed. A word repeated in the
+    query scores once, with its highest boost.
+    """
+    seen: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, tuple[str, ...]]]] = {}
+    for leaf in positive_leaves(root):
+        leaf_fields = [leaf.field] if leaf.field else list(fields)
+        if isinstance(leaf, Phrase):
+            words = [(t, leaf.boost, {f: (t,) for f in leaf_fields}) for t in leaf.terms]
+        else:
+            words = [(leaf.label, leaf.boost, {f: leaf.index_terms() for f in leaf_fields})]
+        for label, boost, by_field in words:
+            key = (label, tuple(leaf_fields))
+            seen[key] = (max(seen.get(key, (0.0, {}))[0], boost), by_field)
+    return [(label, boost, by_field) for (label, _), (boost, by_field) in seen.items()]
+
+
+# -- BM25F in one field, for engines without a scoring hook (tantivy, OpenSearch) ------------------
+#
+# An engine that cannot combine a term's frequencies across fields at query time gets the same
+# effect from one more field, SECTIONS, that repeats each field's terms as many times as the field's
+# weight: a term's frequency there is its weighted frequencies added up, the length the weighted
+# lengths added up, and the engine's own BM25 saturates once ("simple BM25F", Robertson & Zaragoza
+# 2009, section 3.3). Weights are then fixed when the index is built: other weights at search time
+# need a rebuild (engines fall back to adding up per-field scores meanwhile).
+
+SECTIONS = "sections"
+
+
+def folded_weights(weights: Mapping[str, float]) -> dict[str, int]:
+    """Field weights as the times SECTIONS repeats each field's terms: whole numbers, a weighted field
+    at least once (the default captions weight 0.5 counts once), a field weighted 0 not at all (it is
+    not searched, as on the whoosh engine)."""
+    def times(field: str) -> int:
+        weight = float(weights.get(field) or 0)
+        return max(1, int(weight + 0.5)) if weight > 0 else 0
+
+    return {field: times(field) for field in SEARCH_FIELDS}
+
+
+def folded_text(sections: Mapping[str, str], folded: Mapping[str, int]) -> str:
+    """An article's SECTIONS text: each field's analysed terms repeated as its folded weight says."""
+    return " ".join(terms for name, terms in sections.items() if terms for _ in range(folded.get(name, 0)))
+
+
+def split_sections(parts: Iterable[tuple[str, str, str, float]], sections: Mapping[str, str],
+                   folded: Mapping[str, int]) -> Iterator[tuple[str, str, float]]:
+    """(field, label, score) parts of a hit's score from (field, label, index term, score) ones: a
+    part scored in SECTIONS is split over the fields as the term's weighted frequencies make it up
+    (`sections`: the hit's analysed fields), so --explain names real fields on every engine."""
+    counts = {name: terms.split() for name, terms in sections.items()}
+    for field, label, term, value in parts:
+        if field != SECTIONS:
+            yield field, label, value
+            continue
+        shares = {name: folded.get(name, 0) * words.count(term) for name, words in counts.items()}
+        whole = sum(shares.values())
+        if whole:
+            yield from ((name, label, value * share / whole) for name, share in shares.items() if share)
+
+
+def weighted_terms(root: Node, weights: Mapping[str, float]) -> Iterator[tuple[str, str, str, float]]:
+    """(field, label, index term, weight) of each term an engine with SECTIONS scores: a field-less
+    word in SECTIONS (its field weights folded in already), a word given a field in that field,
+    weighted by it; times the word's own boost."""
+    for label, boost, by_field in scored_terms(root, (SECTIONS,)):
+        for field, terms in by_field.items():
+            weight = boost * (1.0 if field == SECTIONS else float(weights.get(field) or 1.0))
+            for term in terms:
+                yield field, label, term, weight

@@ -34,16 +34,19 @@ from opensearchpy import exceptions as os_errors
 from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, positive_leaves
 
 from .. import analysis
+from ..config import DEFAULT_WEIGHTS
 from ..errors import ArticleSearchError, BuildFailed, EngineUnavailable, IndexDamaged, IndexMissing
 from ..models import Article
 from ..expansion import expand
-from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, in_stable_order,
-               keywords, summed_contributions, top_values, year_of)
+from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, bm25f,
+               in_stable_order, keywords, summed_contributions, top_values, year_of)
+from .bm25f import SECTIONS, folded_text, folded_weights
 
 RETRY_SECONDS = 10.0  # a read waits at most this long for the cluster to answer whole again
 RETRY_PAUSES = (0.1, 0.2, 0.5, 1.0, 2.0)  # between tries, the last one repeated
 TRANSIENT_STATUS = (429, 502, 503, 504)
 VOCABULARY = "vocabulary"  # per field, each document's distinct terms as keywords
+FOLDED_META = "folded_weights"  # in the mapping's _meta: the field weights folded into SECTIONS
 MAX_TERM_BYTES = 255  # the whitespace analyzer cuts longer tokens: longer terms are not searchable anyway
 MAX_LISTED_TERMS = 65_535  # terms listed per field and prefix (the cluster's default search.max_buckets)
 MAX_RESULT_WINDOW = 10_000  # hits one search may return (the cluster's default index.max_result_window)
@@ -156,17 +159,20 @@ def _require_not_red(client: OpenSearch, url: str, index: str | None = None) -> 
 
 # -- documents --------------------------------------------------------------------------------------
 
-def mapping(shards: int) -> dict[str, Any]:
-    """Index settings and mapping; replicas come after the bulk load (faster, same result)."""
+def mapping(shards: int, folded: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """Index settings and mapping; replicas come after the bulk load (faster, same result). `folded`:
+    the field weights folded into SECTIONS (BM25F, see indexer.engines.bm25f), recorded in `_meta`."""
     text = {"type": "text", "analyzer": "whitespace"}
     return {
         "settings": {"index": {"number_of_shards": shards, "number_of_replicas": 0, "refresh_interval": "-1"}},
         "mappings": {
             "dynamic": "strict",
-            "_source": {"excludes": [*SEARCH_FIELDS, VOCABULARY]},  # the terms are only for searching
+            "_meta": {FOLDED_META: dict(folded)} if folded else {},
+            "_source": {"excludes": [*SEARCH_FIELDS, SECTIONS, VOCABULARY]},  # the terms are only for searching
             "properties": {
                 "article": {"type": "object", "enabled": False},
                 **{name: text for name in SEARCH_FIELDS},
+                **({SECTIONS: {**text, "index_options": "freqs"}} if folded else {}),
                 VOCABULARY: {"properties": {name: {"type": "keyword", "index": False, "ignore_above": MAX_TERM_BYTES}
                                             for name in SEARCH_FIELDS}},
                 "path": {"type": "keyword"},
@@ -178,7 +184,8 @@ def mapping(shards: int) -> dict[str, Any]:
     }
 
 
-def to_document(article: Article) -> dict[str, Any]:
+def to_document(article: Article, folded: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The article as an OpenSearch document; SECTIONS only for an index that folds weights in."""
     stored = {f.name: getattr(article, f.name) for f in fields(Article)}  # not an AnalysedArticle's terms
     stored = {k: v for k, v in stored.items() if v not in (None, "", ())}
     document: dict[str, Any] = {
@@ -192,6 +199,8 @@ def to_document(article: Article) -> dict[str, Any]:
     terms = analysis.article_terms(article)  # analysed already when parsed in parallel
     for name in SEARCH_FIELDS:
         document[name] = terms[name]
+    if folded:
+        document[SECTIONS] = folded_text(terms, folded)
     document[VOCABULARY] = {name: sorted(set(terms[name].split())) for name in SEARCH_FIELDS}
     return document
 
@@ -208,13 +217,13 @@ def from_source(source: Mapping[str, Any]) -> Article:
 class OpenSearchWriter:
     """Sends articles in bulk batches; `fresh` writers own a new concrete index (dropped on cancel)."""
 
-    def __init__(self, client: OpenSearch, target: Target, fresh: bool) -> None:
-        self._client, self._target, self._fresh = client, target, fresh
+    def __init__(self, client: OpenSearch, target: Target, fresh: bool, folded: Mapping[str, int] | None = None) -> None:
+        self._client, self._target, self._fresh, self._folded = client, target, fresh, folded
         self._pending: list[dict[str, Any]] = []
         self._pending_bytes = 0
 
     def add(self, article: Article) -> None:
-        document = to_document(article)
+        document = to_document(article, self._folded)
         self._pending.append({"_index": self._target.index, "_id": article.id, "_source": document})
         self._pending_bytes += sum(len(v) for v in document.values() if isinstance(v, str))
         if len(self._pending) >= BULK_DOCS or self._pending_bytes >= BULK_BYTES:
@@ -338,9 +347,14 @@ def _filter_clauses(filters: Filters) -> tuple[list[dict[str, Any]], list[dict[s
     return allow, deny
 
 
-def _query(root: Node, weights: Mapping[str, float], filters: Filters | None) -> dict[str, Any]:
-    """The text query scoring, the filters only restricting."""
+def _query(root: Node, weights: Mapping[str, float], filters: Filters | None, folded: Mapping[str, int] | None = None
+           ) -> dict[str, Any]:
+    """The text query scoring, the filters only restricting. With `folded` weights equal to the
+    search's, the tree only restricts too, and the query's distinct words score in SECTIONS (BM25F)."""
     allow, deny = _filter_clauses(filters) if filters else ([], [])
+    if folded is not None and dict(folded) == folded_weights(weights):
+        scoring = [{"term": {field: {"value": term, "boost": weight}}} for field, _, term, weight in bm25f.weighted_terms(root, weights)]
+        return {"bool": {"filter": [translate(root, weights), *allow], "should": scoring, "must_not": deny}}
     return {"bool": {"must": [translate(root, weights)], "filter": allow, "must_not": deny}}
 
 
@@ -355,25 +369,29 @@ _WEIGHT_RE = re.compile(r"weight\((\w+):(.+) in \d+\)")
 _TERMS_RE = re.compile(r"(\w+):\((.*)\)(?:\^[\d.]+)?")
 
 
-def _contributions(explanation: Mapping[str, Any], labels: Mapping[frozenset[str], str]) -> tuple[Contribution, ...]:
+def _contributions(explanation: Mapping[str, Any], labels: Mapping[frozenset[str], str], article: Article,
+                   folded: Mapping[str, int] | None) -> tuple[Contribution, ...]:
     """Per field and term, what it added to the score: the scored parts of Lucene's explanation tree
     (the boolean nodes above them add up their matching clauses; filters score 0). `labels` names
-    the expanded words by their terms."""
-    def parts(node: Mapping[str, Any]) -> Iterator[tuple[str, str, float]]:
+    the expanded words by their terms; a part scored in SECTIONS is split over the article's fields."""
+    scored = (*SEARCH_FIELDS, SECTIONS)
+
+    def parts(node: Mapping[str, Any]) -> Iterator[tuple[str, str, str, float]]:
         value = float(node.get("value") or 0.0)
         if value <= 0:
             return
         description = str(node.get("description", ""))
-        if (part := _WEIGHT_RE.match(description)) and part.group(1) in SEARCH_FIELDS:
-            yield part.group(1), part.group(2), value
+        if (part := _WEIGHT_RE.match(description)) and part.group(1) in scored:
+            yield part.group(1), labels.get(frozenset((part.group(2),)), part.group(2)), part.group(2), value
             return
-        if (part := _TERMS_RE.fullmatch(description)) and part.group(1) in SEARCH_FIELDS:
-            yield part.group(1), labels.get(frozenset(part.group(2).split()), part.group(2)), value
+        if (part := _TERMS_RE.fullmatch(description)) and part.group(1) in scored:
+            yield part.group(1), labels.get(frozenset(part.group(2).split()), part.group(2)), part.group(2), value
             return
         for child in node.get("details", ()):
             yield from parts(child)
 
-    return summed_contributions(parts(explanation))
+    sections = analysis.article_terms(article) if folded else {}
+    return summed_contributions(bm25f.split_sections(parts(explanation), sections, folded or {}))
 
 
 class OpenSearchIndex(EngineIndex):
@@ -394,6 +412,9 @@ class OpenSearchIndex(EngineIndex):
             raise IndexDamaged(f"OpenSearch index {target.index!r} was built by an older version, without the term "
                                f"lists prefix and fuzzy words need; rebuild with: search-index rebuild --engine opensearch")
         self._name = target.index
+        recorded = [m.get("mappings", {}).get("_meta", {}).get(FOLDED_META) for m in mappings.values()]
+        #: the weights folded into SECTIONS, None for an index built before it (it adds up fields' scores)
+        self.folded: dict[str, int] | None = recorded[0] if recorded and recorded[0] and all(r == recorded[0] for r in recorded) else None
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """A complete read: retried while the cluster cannot answer whole (a node just died and its
@@ -515,19 +536,21 @@ class OpenSearchIndex(EngineIndex):
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
         root = expand(root, self)
         body: dict[str, Any] = {
-            "query": _query(root, weights, filters),
+            "query": _query(root, weights, filters, self.folded),
             "size": min(limit + TIE_MARGIN, MAX_RESULT_WINDOW), "track_total_hits": True, "track_scores": True, "_source": ["article"], "explain": explain,
         }
         if sort_by_date:
             body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, "_score"]
         result = self._call("search", body=body)
-        labels = {frozenset(leaf.index_terms()): leaf.label for leaf in positive_leaves(root)
-                  if isinstance(leaf, Term) and leaf.expanding}
-        hits = (
-            EngineHit(from_source(h["_source"]), float(h.get("_score") or 0.0),
-                      _contributions(h["_explanation"], labels) if explain else ())
-            for h in result["hits"]["hits"]
-        )
+        labels = {frozenset(terms): leaf.label for leaf in positive_leaves(root) if isinstance(leaf, Term) and leaf.expanding
+                  for terms in (leaf.index_terms(), *((t,) for t in leaf.index_terms()))}
+
+        def hit(found: Mapping[str, Any]) -> EngineHit:
+            article = from_source(found["_source"])
+            return EngineHit(article, float(found.get("_score") or 0.0),
+                             _contributions(found["_explanation"], labels, article, self.folded) if explain else ())
+
+        hits = (hit(h) for h in result["hits"]["hits"])
         return EnginePage(int(result["hits"]["total"]["value"]), in_stable_order(hits, limit, sort_by_date))
 
     def close(self) -> None:
@@ -542,8 +565,10 @@ class OpenSearchEngine(Engine):
     name = "opensearch"
     stores_elsewhere = True
 
-    def __init__(self, url: str | None = None, alias: str = "articles", shards: int = 1, replicas: int = 1) -> None:
+    def __init__(self, url: str | None = None, alias: str = "articles", shards: int = 1, replicas: int = 1,
+                 weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> None:
         self.url, self.alias, self.shards, self.replicas = url, alias, shards, replicas
+        self.folded = folded_weights(weights)  # into the SECTIONS field of the indexes it creates
 
     def _client_for(self, target: Target) -> OpenSearch:
         return connect(self.url or target.url)
@@ -558,16 +583,16 @@ class OpenSearchEngine(Engine):
         client = connect(self.url)
         _require_not_red(client, self.url)
         with _errors(self.url):
-            client.indices.create(index=target.index, body=mapping(self.shards))
+            client.indices.create(index=target.index, body=mapping(self.shards, self.folded))
         target.save(directory)
-        return OpenSearchWriter(client, target, fresh=True)
+        return OpenSearchWriter(client, target, fresh=True, folded=self.folded)
 
     def update(self, directory: Path) -> OpenSearchWriter:
         """Changes applied in place to the generation's index (not transactional: see deploy/OPENSEARCH.md)."""
         target = Target.load(directory)
         client = self._client_for(target)
-        OpenSearchIndex(client, target)  # exists and not red
-        return OpenSearchWriter(client, target, fresh=False)
+        index = OpenSearchIndex(client, target)  # exists and not red
+        return OpenSearchWriter(client, target, fresh=False, folded=index.folded)
 
     def open(self, directory: Path) -> OpenSearchIndex:
         target = Target.load(directory)
@@ -620,7 +645,8 @@ class OpenSearchEngine(Engine):
 
 
 def engine_for(config: Any) -> OpenSearchEngine:
-    return OpenSearchEngine(config.opensearch_url, config.opensearch_alias, config.opensearch_shards, config.opensearch_replicas)
+    return OpenSearchEngine(config.opensearch_url, config.opensearch_alias, config.opensearch_shards, config.opensearch_replicas,
+                            config.weights)
 
 
 ENGINE = OpenSearchEngine()

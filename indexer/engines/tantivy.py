@@ -4,6 +4,13 @@ tantivy indexes the project's own analysed terms (`indexer.analysis`, space-join
 whitespace tokenizer), so stems, stop words and phrase positions are exactly those of the whoosh
 engine. The original article is stored once, as JSON, for results and snippets.
 
+Ranking is BM25F, as close to the whoosh engine's as tantivy allows: it has no scoring hook, so the
+field weights are folded into one more field, SECTIONS (see `indexer.engines.bm25f`), where each word
+of the query scores once; which articles match is decided by the per-field fields as before (phrases
+never cross fields). The weights folded in are recorded in the generation (`FOLDED`, kept by
+updates); searched with other weights, the index adds up BM25 per field with those weights instead
+(a rebuild folds them in).
+
 Searching never writes: tantivy takes a lock file in the index folder even to read, so an index is
 opened through a private folder of links to its files (`_open_read_only`), and a user who may only
 read the index folder searches it as well as its owner does.
@@ -24,11 +31,13 @@ import tantivy
 from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term
 
 from .. import analysis
+from ..config import DEFAULT_WEIGHTS
 from ..errors import IndexDamaged
 from ..models import Article
 from ..expansion import expand
-from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, in_stable_order,
-               keywords, summed_contributions, top_values)
+from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, bm25f,
+               in_stable_order, keywords, summed_contributions, top_values)
+from .bm25f import SECTIONS, folded_text, folded_weights
 
 HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
 _RAW = "raw"
@@ -38,12 +47,35 @@ DATE_SORT_SCORED = 1_000  # matches ordered exactly (by date, score, id) when so
 SUBFOLDER = "tantivy"  # tantivy's own meta.json must not meet the generation's meta.json
 FACET_FIELDS = {"category": "categories", "source": "source"}
 _YEAR = 10 ** (_DATE_DIGITS - 4)  # a date key divided by this is its year
+FOLDED = "tantivy-weights.json"  # in the generation folder: the weights folded into SECTIONS
+
+
+def _has_field(schema_: tantivy.Schema, name: str) -> bool:
+    try:
+        tantivy.Query.term_query(schema_, name, "")
+    except ValueError:  # "Field `...` is not defined in the schema."
+        return False
+    return True
+
+
+def read_folded(directory: Path) -> dict[str, int] | None:
+    """The weights folded into a generation's SECTIONS, or None for an index built before them."""
+    try:
+        recorded = json.loads((directory / FOLDED).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise IndexDamaged(f"cannot read {directory / FOLDED}: {exc}") from None
+    if not isinstance(recorded, dict) or set(recorded) != set(SEARCH_FIELDS) or not all(isinstance(v, int) for v in recorded.values()):
+        raise IndexDamaged(f"{directory / FOLDED} does not list a whole weight for each field")
+    return recorded
 
 
 def schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     for name in SEARCH_FIELDS:
         builder.add_text_field(name, tokenizer_name=_TERMS, index_option="position")
+    builder.add_text_field(SECTIONS, tokenizer_name=_TERMS, index_option="freq")  # scored, never phrase-matched
     for name in ("id", "path", "source", "categories"):  # keywords; source and categories as columns for facets
         builder.add_text_field(name, tokenizer_name=_RAW, index_option="basic", fast=name in FACET_FIELDS.values())
     builder.add_integer_field("date", indexed=True, fast=True)
@@ -77,11 +109,15 @@ def from_json(data: bytes) -> Article:
     return Article(**record)
 
 
-def to_document(article: Article) -> tantivy.Document:
+def to_document(article: Article, folded: Mapping[str, int] | None = None) -> tantivy.Document:
+    """The article as a tantivy document; SECTIONS only for an index that folds weights in (`folded`)."""
     doc = tantivy.Document()
-    for name, terms in analysis.article_terms(article).items():
+    sections = analysis.article_terms(article)
+    for name, terms in sections.items():
         if terms:
             doc.add_text(name, terms)
+    if folded and (combined := folded_text(sections, folded)):
+        doc.add_text(SECTIONS, combined)
     doc.add_text("id", article.id)
     doc.add_text("path", article.path)
     for field, values in (("source", (article.source,)), ("categories", article.categories)):
@@ -95,17 +131,20 @@ def to_document(article: Article) -> tantivy.Document:
 
 
 class TantivyWriter:
-    """Adds articles; `replace` makes an added article replace any with the same id (updates)."""
+    """Adds articles; `replace` makes an added article replace any with the same id (updates);
+    `folded`: the weights the index folds into SECTIONS (None for an index built before them)."""
 
-    def __init__(self, folder: Path, index: tantivy.Index, replace: bool = False) -> None:
+    def __init__(self, folder: Path, index: tantivy.Index, replace: bool = False,
+                 folded: Mapping[str, int] | None = None) -> None:
         self._folder = folder
         self._writer = index.writer(heap_size=HEAP_BYTES)
         self._replace = replace
+        self._folded = folded
 
     def add(self, article: Article) -> None:
         if self._replace:
             self._writer.delete_documents_by_term("id", article.id)
-        self._writer.add_document(to_document(article))
+        self._writer.add_document(to_document(article, self._folded))
 
     def delete_path(self, path: str) -> None:
         self._writer.delete_documents_by_term("path", path)
@@ -121,11 +160,32 @@ class TantivyWriter:
 
 
 class _Translator:
-    """The query tree as tantivy queries; a field-less leaf becomes an OR over weighted fields."""
+    """The query tree as tantivy queries; a field-less leaf becomes an OR over weighted fields.
 
-    def __init__(self, schema_: tantivy.Schema, weights: Mapping[str, float]) -> None:
+    With `folded` weights equal to the search's (`bm25f`), `ranked` matches with that tree and scores
+    with the query's distinct words in SECTIONS (BM25F); otherwise the tree's own per-field scores add up.
+    """
+
+    def __init__(self, schema_: tantivy.Schema, weights: Mapping[str, float], folded: Mapping[str, int] | None = None) -> None:
         self.schema = schema_
         self.weights = weights
+        self.folded = folded or {}
+        self.bm25f = folded is not None and dict(folded) == folded_weights(weights)
+
+    def ranked(self, node: Node) -> tantivy.Query:
+        """The query that finds the matching articles and scores them."""
+        if not self.bm25f:
+            return self.query(node)
+        scoring = [(tantivy.Occur.Should, query) for _, _, _, query in self.scored_words(node)]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.const_score_query(self.query(node), 0.0)),
+                                            *scoring])
+
+    def scored_words(self, node: Node) -> Iterator[tuple[str, str, str, tantivy.Query]]:
+        """(field, label, index term, query) of each term that scores with BM25F: a field-less word in
+        SECTIONS (weights folded in), a word given a field in that field, weighted."""
+        for field, label, term, weight in bm25f.weighted_terms(node, self.weights):
+            query = tantivy.Query.term_query(self.schema, field, term)
+            yield field, label, term, query if weight == 1.0 else tantivy.Query.boost_query(query, weight)
 
     def query(self, node: Node) -> tantivy.Query:
         if isinstance(node, And):
@@ -237,6 +297,7 @@ class TantivyIndex(EngineIndex):
             raise IndexDamaged(f"cannot open the index at {directory}: {exc}") from None
         self._schema = self._index.schema
         self._nothing_deleted = sum(int(s.get("max_doc", 0)) for s in segments) == self._searcher.num_docs
+        self._folded = read_folded(directory) if _has_field(self._schema, SECTIONS) else None
 
     def doc_count(self) -> int:
         return self._searcher.num_docs
@@ -270,8 +331,8 @@ class TantivyIndex(EngineIndex):
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
         root = expand(root, self)
-        translator = _Translator(self._schema, weights)
-        query = self._query(translator, root, filters)
+        translator = _Translator(self._schema, weights, self._folded)
+        query = self._restricted(translator, translator.ranked(root), filters)
         try:
             by_field = False  # tantivy's date order: a hit's "score" is then its date, not a score
             if sort_by_date:
@@ -290,15 +351,14 @@ class TantivyIndex(EngineIndex):
             kept = in_stable_order((hit for hit, _ in found), limit, sort_by_date)
             if explain:
                 where = {id(hit): address for hit, address in found}
-                kept = tuple(replace(hit, explanation=self._explain(translator, root, where[id(hit)])) for hit in kept)
+                kept = tuple(replace(hit, explanation=self._explain(translator, root, hit, where[id(hit)])) for hit in kept)
         except (ValueError, OSError, KeyError, TypeError) as exc:
             raise _unreadable(exc) from None
         return EnginePage(result.count or 0, kept)
 
     @staticmethod
-    def _query(translator: _Translator, root: Node, filters: Filters | None) -> tantivy.Query:
+    def _restricted(translator: _Translator, query: tantivy.Query, filters: Filters | None) -> tantivy.Query:
         """The text query, restricted by the filters (they score a constant 0: only the words score)."""
-        query = translator.query(root)
         if filters:
             restrictions = [(occur, tantivy.Query.const_score_query(q, 0.0)) for occur, q in translator.filters(filters)]
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *restrictions])
@@ -309,7 +369,8 @@ class TantivyIndex(EngineIndex):
         """tantivy's aggregations over the matches: a terms aggregation per keyword column, a histogram of
         the date keys by year. An index built before source and categories were columns counts each of
         their values with a query instead."""
-        query = self._query(_Translator(self._schema, weights), expand(root, self), filters)
+        translator = _Translator(self._schema, weights)
+        query = self._restricted(translator, translator.query(expand(root, self)), filters)
         names = list(names)
         try:
             try:
@@ -339,17 +400,20 @@ class TantivyIndex(EngineIndex):
             counts[value] = int(self._searcher.search(both, 1, count=True).count or 0)
         return top_values({value: count for value, count in counts.items() if count}, size)
 
-    def _explain(self, translator: _Translator, root: Node, address: tantivy.DocAddress) -> tuple[Contribution, ...]:
+    def _explain(self, translator: _Translator, root: Node, hit: EngineHit, address: tantivy.DocAddress) -> tuple[Contribution, ...]:
         """What each word added in each field: tantivy explains each weighted part for this document
-        (a part that does not match it raises); the parts add up to the hit's score."""
-        def parts() -> Iterator[tuple[str, str, float]]:
-            for field, label, query in translator.scored_parts(root):
-                try:
-                    yield field, label, float(json.loads(query.explain(self._searcher, address).to_json())["value"])
-                except ValueError:  # "Document ... does not match"
-                    continue
+        (a part that does not match it adds nothing); the parts add up to the hit's score. A word's
+        score in SECTIONS is split over the fields as its weighted frequencies make it up."""
+        def value(query: tantivy.Query) -> float:
+            try:
+                return float(json.loads(query.explain(self._searcher, address).to_json())["value"])
+            except ValueError:  # "Document ... does not match"
+                return 0.0
 
-        return summed_contributions(parts())
+        if not translator.bm25f:
+            return summed_contributions((field, label, value(query)) for field, label, query in translator.scored_parts(root))
+        parts = ((field, label, term, value(query)) for field, label, term, query in translator.scored_words(root))
+        return summed_contributions(bm25f.split_sections(parts, analysis.article_terms(hit.article), translator.folded))
 
     def close(self) -> None:
         self._searcher = None  # type: ignore[assignment]
@@ -357,21 +421,35 @@ class TantivyIndex(EngineIndex):
 
 
 class TantivyEngine(Engine):
+    """Builds fold `weights` (the configured ones) into SECTIONS; updates keep what the index folded."""
+
     name = "tantivy"
+
+    def __init__(self, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> None:
+        self.folded = folded_weights(weights)
 
     def create(self, directory: Path) -> TantivyWriter:
         (directory / SUBFOLDER).mkdir()
-        return TantivyWriter(directory / SUBFOLDER, tantivy.Index(schema(), path=str(directory / SUBFOLDER)))
+        index = tantivy.Index(schema(), path=str(directory / SUBFOLDER))
+        folded = self.folded if _has_field(index.schema, SECTIONS) else None
+        if folded is not None:
+            (directory / FOLDED).write_text(json.dumps(folded), encoding="utf-8")
+        return TantivyWriter(directory / SUBFOLDER, index, folded=folded)
 
     def update(self, directory: Path) -> TantivyWriter:
         try:
             index = tantivy.Index.open(str(directory / SUBFOLDER))
         except Exception as exc:
             raise IndexDamaged(f"cannot open the index at {directory}: {exc}") from None
-        return TantivyWriter(directory / SUBFOLDER, index, replace=True)
+        return TantivyWriter(directory / SUBFOLDER, index, replace=True, folded=read_folded(directory))
 
     def open(self, directory: Path) -> TantivyIndex:
         return TantivyIndex(directory)
 
 
 ENGINE = TantivyEngine()
+
+
+def engine_for(config: Any) -> TantivyEngine:
+    """The engine folding the configured field weights into the indexes it builds."""
+    return TantivyEngine(config.weights)

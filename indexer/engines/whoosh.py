@@ -18,7 +18,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util.numeric import byte_to_length
 
-from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, positive_leaves, within_slop
+from ..query_tree import SEARCH_FIELDS, And, Node, Not, Or, Phrase, within_slop
 
 from .. import analysis
 from ..children import die_with_parent
@@ -445,7 +445,7 @@ class WhooshIndex(EngineIndex):
         candidates = np.flatnonzero(self._matched(root, fields, filters))
         if candidates.size == 0:
             return EnginePage(0, ())
-        stats = [self._term_stats(*scored) for scored in _scored_terms(root, fields)]
+        stats = [self._term_stats(*scored) for scored in bm25f.scored_terms(root, fields)]
         norms = {f: self._columns.norm(f) for f in SEARCH_FIELDS}
         scores, shares = bm25f.score(stats, field_weights, norms, self._columns.size, self.doc_count(), explain)
         depth = limit + TIE_MARGIN
@@ -561,28 +561,6 @@ def _positions(leaf: Any, field: str, term: str, docs: np.ndarray) -> dict[int, 
 def _searched_fields(weights: Mapping[str, float]) -> list[str]:
     """The fields a field-less word is searched in: those weighted above 0 (all if none is)."""
     return [f for f in SEARCH_FIELDS if weights.get(f, 0) > 0] or list(SEARCH_FIELDS)
-
-
-ScoredTerm = tuple[str, float, dict[str, tuple[str, ...]]]
-
-
-def _scored_terms(root: Node, fields: list[str]) -> list[ScoredTerm]:
-    """(label, boost, {field: index terms}) per distinct positive word of the query.
-
-    Phrases score by their words. A prefix or fuzzy word scores as one term whose frequencies add up
-    over its expansions, so that one rare expansion cannot outweigh the word typed.
-    """
-    seen: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, tuple[str, ...]]]] = {}
-    for leaf in positive_leaves(root):
-        leaf_fields = [leaf.field] if leaf.field else fields
-        if isinstance(leaf, Phrase):
-            words = [(t, leaf.boost, {f: (t,) for f in leaf_fields}) for t in leaf.terms]
-        else:
-            words = [(leaf.label, leaf.boost, {f: leaf.index_terms() for f in leaf_fields})]
-        for label, boost, by_field in words:
-            key = (label, tuple(leaf_fields))
-            seen[key] = (max(seen.get(key, (0.0, {}))[0], boost), by_field)
-    return [(label, boost, by_field) for (label, _), (boost, by_field) in seen.items()]
 
 
 def _explanation(shares: bm25f.Shares, docnum: int) -> tuple[Contribution, ...]:

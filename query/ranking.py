@@ -1,0 +1,53 @@
+"""Articles with every query word first, the page filled with the best partial matches: the one
+ranking every engine shares.
+
+Cutting the answer to the articles with every word (as before) left 1-5 hits for many real queries,
+and the article looked for was often among the partial matches never shown (bench/RELEVANCE.md:
+the "fill" variant). Now two engine searches rank the articles: the query as typed, then its
+any-word relaxation (`ParsedQuery.relaxed`: `+word`, `AND` and `-word` keep requiring and excluding)
+for the rest of the page. Doing it here, not in each engine, keeps one code path and each engine's
+own scores: an article with every word ranks above one with some of them, whatever their scores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from indexer.engines import EngineIndex, EnginePage, Filters
+
+from .syntax import ParsedQuery
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """An engine page in the shared order, and what it holds.
+
+    `page.total` counts every article the ranking lists (with any of the words when the query could
+    be relaxed); `all_words` those with every word, which come first; `fallback` is True when no
+    article has every word (the page then lists articles with some of them). `searched` is the
+    query whose matches `page.total` counts (facets count the same articles).
+    """
+
+    page: EnginePage
+    searched: ParsedQuery
+    fallback: bool
+    all_words: int
+
+
+def all_words_first(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], depth: int,
+                    filters: Filters | None = None, by_date: bool = False, explain: bool = False) -> Ranked:
+    """The best `depth` articles: those with every word (best first, or newest first `by_date`), then
+    those with some of them in the same order. The any-word search is needed for the page only when
+    fewer than `depth` articles have every word; otherwise it only counts them."""
+    options = {"explain": True} if explain else {}
+    strict = index.search(query.root, weights, depth, filters, by_date, **options)
+    relaxed = query.relaxed()
+    if relaxed is None:
+        return Ranked(strict, query, False, strict.total)
+    missing = depth - len(strict.hits)
+    wide = index.search(relaxed.root, weights, depth if missing > 0 else 1, filters, by_date, **options)
+    if strict.total == 0:
+        return Ranked(wide, relaxed, True, 0)
+    shown = {hit.article.id for hit in strict.hits}
+    partial = tuple(hit for hit in wide.hits if hit.article.id not in shown)[:max(missing, 0)]
+    return Ranked(EnginePage(wide.total, strict.hits + partial), relaxed, False, strict.total)
