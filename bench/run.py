@@ -122,11 +122,16 @@ class Run:
     stdout: str
 
 
-def run_measured(command: list[str], ok: tuple[int, ...] = (0,)) -> Run:
+def child_env(system: str) -> dict[str, str]:
+    """The environment of a system's processes: `-py` systems run the project without its native analyzer."""
+    return {**CHILD_ENV, "ARTICLE_SEARCH_NATIVE": "off"} if system.endswith("-py") else CHILD_ENV
+
+
+def run_measured(command: list[str], ok: tuple[int, ...] = (0,), env: dict[str, str] = CHILD_ENV) -> Run:
     """Run a child process and measure it."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=PROJECT_ROOT, env=CHILD_ENV)
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=PROJECT_ROOT, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
@@ -152,19 +157,20 @@ def measure(system: str, corpus_name: str, corpus: Path, articles: int, work: Pa
     shutil.rmtree(index, ignore_errors=True)
     index.parent.mkdir(parents=True, exist_ok=True)
     project = system.startswith("project-")
-    build = project_build_command(system.removeprefix("project-"), corpus, index) if project else systems_command("build", system, str(corpus), str(index))
+    engine = system.removeprefix("project-").removesuffix("-py")
+    build = project_build_command(engine, corpus, index) if project else systems_command("build", system, str(corpus), str(index))
     ok = (0, 1) if project else (0,)  # the project's 1: "something was skipped" / "no hits"
+    env = child_env(system)
     try:
-        done = run_measured(build, ok)
+        done = run_measured(build, ok, env)
         result.build_s, result.build_cpu_s, result.peak_mb = done.wall, done.cpu, done.peak_mb
         result.size_mb = folder_mb(index)
-        values = sorted(json.loads(run_measured(systems_command("warm", system, str(index), str(QUERIES))).stdout))
+        values = sorted(json.loads(run_measured(systems_command("warm", system, str(index), str(QUERIES)), env=env).stdout))
         result.warm_p50 = statistics.median(values)
         result.warm_p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
         colds = []
         for query in COLD_QUERIES:
-            command = project_query_command(index, query) if project else systems_command("query", system, str(index), query)
-            colds.append(run_measured(command, ok).wall * 1000)
+            colds.append(run_measured(cold_command(system, index, query), ok, env).wall * 1000)
         result.cold_ms = statistics.median(colds)
     except (RuntimeError, OSError, ValueError) as exc:
         result.errors.append(str(exc))
@@ -172,6 +178,16 @@ def measure(system: str, corpus_name: str, corpus: Path, articles: int, work: Pa
     with open(work / "results.jsonl", "a", encoding="utf-8") as log:  # survives an interrupted run
         log.write(json.dumps(asdict(result)) + "\n")
     return result
+
+
+def cold_command(system: str, index: Path, query: str) -> list[str]:
+    """A fresh process that opens, queries, cuts snippets and prints: the project's `search`; for raw
+    tantivy the floor the project's cold start is held to, a bare click + tantivy script."""
+    if system.startswith("project-"):
+        return project_query_command(index, query)
+    if system == REFERENCE:
+        return [sys.executable, str(BENCH / "click_tantivy.py"), str(index), query]
+    return systems_command("query", system, str(index), query)
 
 
 def has_update_command() -> bool:
@@ -189,13 +205,14 @@ def measure_updates(results: list[Result], corpus: Path, work: Path) -> None:
                 record = json.loads(lines[i])
                 record["headline"] = (record.get("headline") or "") + " (updated)"
                 lines[i] = json.dumps(record, ensure_ascii=False)
+            path.chmod(0o644)  # copies of a read-only shared corpus keep its mode
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         for result in results:
             if result.system.startswith("project-") and not result.errors:
                 index = work / "indexes" / result.corpus / result.system
                 command = [str(Path(sys.executable).parent / "search-index"), "update", str(corpus), "--index", str(index), "--quiet"]
                 try:
-                    result.update_s = run_measured(command, (0, 1)).wall
+                    result.update_s = run_measured(command, (0, 1), child_env(result.system)).wall
                 except RuntimeError as exc:
                     result.errors.append(str(exc))
     finally:
@@ -235,6 +252,37 @@ def table(results: list[Result], updates: bool) -> str:
     return "\n".join(lines)
 
 
+# Issue 14's targets, as ratios to a reference measured in the same run: (system, figure, reference,
+# limit, better when higher); figure "build" is articles/s, "warm" the p50, "cold" the median cold query.
+TARGETS: tuple[tuple[str, str, str, float, bool], ...] = (
+    ("project-tantivy", "build", REFERENCE, 0.6, True),
+    ("project-tantivy", "warm", REFERENCE, 1.5, False),
+    ("project-tantivy", "cold", REFERENCE, 1.25, False),
+    ("project-tantivy-py", "warm", REFERENCE, 2.5, False),
+    ("project-tantivy-py", "cold", REFERENCE, 1.25, False),
+    ("project-whoosh", "build", "raw-whoosh", 1.0, True),
+    ("project-whoosh", "warm", "raw-whoosh", 1.0, False),
+)
+FIGURES = {"build": lambda r: r.rate, "warm": lambda r: r.warm_p50, "cold": lambda r: r.cold_ms}
+
+
+def targets_table(results: list[Result]) -> str:
+    """Each target's ratio in this run, with SQLite FTS5's ratio to the same reference beside it."""
+    lines = ["| corpus | system | figure | vs | target | ratio | met | sqlite-fts5 vs the same |", "|---|---|---|---|---|---|---|---|"]
+    for corpus in dict.fromkeys(r.corpus for r in results):
+        found = {r.system: r for r in results if r.corpus == corpus and not r.errors}
+        for system, figure, reference, limit, higher in TARGETS:
+            if system not in found or reference not in found:
+                continue
+            value, ref = FIGURES[figure](found[system]), FIGURES[figure](found[reference])
+            got = value / ref if ref else 0.0
+            met = got >= limit if higher else got <= limit
+            fts = ratio(FIGURES[figure](found["sqlite-fts5"]), ref) if "sqlite-fts5" in found else "-"
+            lines.append(f"| {corpus} | {system} | {figure} | {reference} | {'>=' if higher else '<='} {limit}x | {got:.2f}x | "
+                         f"{'yes' if met else 'NO'} | {fts} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small corpus only (smoke test)")
@@ -247,6 +295,7 @@ def main() -> None:
     if args.report:
         saved = [Result(**json.loads(line)) for line in args.report.read_text().splitlines() if line.strip()]
         print(table(saved, any(r.update_s is not None for r in saved)))
+        print("\n" + targets_table(saved))
         return
     systems = [s for s in args.systems.split(",") if s]
     unknown = set(systems) - set(SYSTEMS)
@@ -269,6 +318,7 @@ def main() -> None:
             measure_updates(corpus_results, folder, args.work)
         results += corpus_results
     print(table(results, updates))
+    print("\n" + targets_table(results))
     if not updates:
         print("\n(no `search-index update` command in this checkout: the incremental-update column is left out)")
     print(f"\ncold = median wall time of {len(COLD_QUERIES)} fresh processes (open, query, snippets, print; OS file cache warm); "

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-SYSTEMS = ("project-whoosh", "project-tantivy", "raw-tantivy", "sqlite-fts5", "raw-whoosh", "bm25s")
+# project-tantivy-py: the tantivy engine with the native analyzer turned off (ARTICLE_SEARCH_NATIVE=off)
+SYSTEMS = ("project-whoosh", "project-tantivy", "project-tantivy-py", "raw-tantivy", "sqlite-fts5", "raw-whoosh", "bm25s")
 LIMIT = 10
 _QUERY_PART_RE = re.compile(r'"[^"]*"|\S+')
 
@@ -193,7 +194,8 @@ BUILDERS: dict[str, Callable[[Path, Path], None]] = {
     "raw-tantivy": tantivy_build, "sqlite-fts5": fts5_build, "raw-whoosh": whoosh_build, "bm25s": bm25s_build,
 }
 SEARCHERS: dict[str, Callable[[Path], Callable[[str], object]]] = {
-    "project-whoosh": project_searcher, "project-tantivy": project_searcher, "raw-tantivy": tantivy_searcher,
+    "project-whoosh": project_searcher, "project-tantivy": project_searcher, "project-tantivy-py": project_searcher,
+    "raw-tantivy": tantivy_searcher,
     "sqlite-fts5": fts5_searcher, "raw-whoosh": whoosh_searcher, "bm25s": bm25s_searcher,
 }
 

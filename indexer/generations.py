@@ -22,7 +22,6 @@ import json
 import math
 import os
 import shlex
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,7 +331,7 @@ class IndexStore:
                         before_removing(self.load(path.name))
                     except IndexDamaged:
                         pass
-                shutil.rmtree(path, ignore_errors=True)
+                _rmtree(path)
                 removed.append(path.name)
                 checkpoint("pruned")
         return removed
@@ -344,7 +343,7 @@ class IndexStore:
             return removed
         for path in sorted(self.root.iterdir()):
             if path.name.startswith(PREFIX) and path.is_dir() and not (path / META).is_file() and path.name != self.current_name():
-                shutil.rmtree(path, ignore_errors=True)
+                _rmtree(path)
                 removed.append(path.name)
             elif path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
                 path.unlink(missing_ok=True)
@@ -406,7 +405,7 @@ class IndexStore:
         """Remove a generation folder that is not serving (a failed or pruned build)."""
         if path.name == self.current_name():
             raise ValueError(f"refusing to remove the serving generation {path}")
-        shutil.rmtree(path, ignore_errors=True)
+        _rmtree(path)
 
 
 _NUMBER = (int, float)
@@ -415,6 +414,14 @@ _LAST_RUN_FIELDS: dict[str, Any] = {"mode": str, "outcome": str, "started_at": _
 _REPORT_FIELDS: dict[str, Any] = {"indexed": int, "added": int, "updated": int, "removed": int, "unchanged": int,
                                   "seconds": _NUMBER, "skipped": list}
 _SKIPPED_FIELDS: dict[str, Any] = {"path": str, "reason": str, "line": int}
+
+
+def _rmtree(path: Path) -> None:
+    """shutil.rmtree, ignoring errors; imported here because the query path never removes anything
+    and shutil costs every `search` the import of bz2 and lzma."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _check_fields(data: Any, kinds: Mapping[str, Any], where: str) -> None:
@@ -443,5 +450,7 @@ def _link_tree(source: Path, target: Path, skip: frozenset[str] | set[str] | tup
         try:
             os.link(item, target / item.name)
         except OSError:
+            import shutil  # not at the top: shutil imports bz2 and lzma, which `search` never needs
+
             shutil.copyfile(item, target / item.name)
         checkpoint("clone-file")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from itertools import islice
 from pathlib import Path
@@ -145,7 +144,7 @@ def main(ctx: click.Context, query: tuple[str, ...], limit: int | None, context:
     if as_json:
         click.echo(render_json(results))
     else:
-        width = shutil.get_terminal_size().columns if on_terminal else None
+        width = _terminal_size().columns if on_terminal else None
         _show(render_text(results, use_color, width, unfiltered), use_color, on_terminal and not no_pager)
     raise SystemExit(EXIT_HITS if results.hits else EXIT_NO_HITS)
 
@@ -163,12 +162,19 @@ def _use_color(mode: str, on_terminal: bool, env: Mapping[str, str]) -> bool:
     return on_terminal and not env.get("NO_COLOR") and env.get("TERM") != "dumb"
 
 
+def _terminal_size() -> os.terminal_size:
+    """shutil's terminal size ($COLUMNS and $LINES first), imported only when on a terminal: shutil
+    imports bz2 and lzma, a few milliseconds of every `search` piped elsewhere."""
+    import shutil
+
+    return shutil.get_terminal_size()
+
+
 def _show(text: str, color: bool, may_page: bool) -> None:
     """Print the text, through the pager when it is longer than the terminal (as git does): $PAGER,
     else less (with -R for the colours); PAGER=cat or an empty PAGER turns paging off."""
     pager = os.environ.get("PAGER")
-    too_long = text.count("\n") + 1 >= shutil.get_terminal_size().lines
-    if may_page and too_long and (pager is None or pager.strip() not in ("", "cat")):
+    if may_page and text.count("\n") + 1 >= _terminal_size().lines and (pager is None or pager.strip() not in ("", "cat")):
         click.echo_via_pager(text + "\n", color=color)
     else:
         click.echo(text, color=color)
