@@ -152,15 +152,33 @@ def open_article(path: Path) -> BinaryIO:
         raise
 
 
+def open_content(path: Path, max_bytes: int) -> BinaryIO:
+    """The bytes of an article file as its reader sees them: a `.gz` file decompressed on the fly, at most
+    `indexer.gzipped.inflated_limit` of them (a gzip bomb costs bounded time and memory)."""
+    from .gzipped import is_gzipped, open_gzipped
+
+    stream = open_article(path)
+    return open_gzipped(stream, max_bytes) if is_gzipped(path) else stream
+
+
+def format_of(path: Path) -> str:
+    """The suffix that decides a file's reader, lower-case; a `.gz` file's is that of its inner name."""
+    from .gzipped import inner_path
+
+    return inner_path(path).suffix.lower()
+
+
 def over_cap(size: int, limit: int) -> str:
     return f"file is {size:,} bytes, over the {limit:,}-byte article size cap"
 
 
 def size_problem(file: CorpusFile, max_bytes: int) -> str | None:
     """Why a file is too big to read, judged by its listed size before a byte of it is read (or hashed);
-    None when it may be read. JSONL is capped per record, a .json feed at JSON_FILE_CAPS times the cap."""
-    suffix = file.path.suffix.lower()
-    limit = max_bytes * JSON_FILE_CAPS if suffix == ".json" else max_bytes
+    None when it may be read. JSONL is capped per record, files of many articles (COLLECTIONS) at
+    JSON_FILE_CAPS times the cap. A .gz file is judged by its compressed size here, by what it inflates to
+    while it is read."""
+    suffix = format_of(file.path)
+    limit = max_bytes * JSON_FILE_CAPS if suffix in COLLECTIONS else max_bytes
     return over_cap(file.size, limit) if suffix != ".jsonl" and file.size > limit else None
 
 
@@ -170,13 +188,14 @@ def read_text_file(path: Path, max_bytes: int) -> str:
     The cap holds before and while reading: at most `max_bytes` + 1 bytes are ever read, so a file that
     grows while it is read (or a huge sparse one) costs no more than the cap.
     """
-    with open_article(path) as stream:
+    with open_content(path, max_bytes) as stream:
         size = os.fstat(stream.fileno()).st_size
         if size > max_bytes:
             raise BadArticle(over_cap(size, max_bytes))
         data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise BadArticle(f"file grew while it was read, past the {max_bytes:,}-byte article size cap")
+        what = "decompresses to more than" if format_of(path) != path.suffix.lower() else "grew while it was read, past"
+        raise BadArticle(f"file {what} the {max_bytes:,}-byte article size cap")
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BadArticle("binary file (contains NUL bytes)")
     text = decode(data)
@@ -330,7 +349,7 @@ def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     skipped; fields not used and dates not understood are noticed once for the file."""
     seen: set[str] = set()
     notes = RecordNotes()
-    with open_article(file.path) as stream:
+    with open_content(file.path, max_bytes) as stream:
         for number, raw, size in _bounded_lines(_lines_of(stream), max_bytes):
             if raw is not None and not raw.strip():
                 continue
@@ -349,6 +368,8 @@ def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
 
 #: A `.json` feed is read whole, so it may hold at most this many times the article size cap.
 JSON_FILE_CAPS = 10
+#: Formats of many articles per file, read whole: capped at JSON_FILE_CAPS times the article size cap.
+COLLECTIONS = frozenset({".json", ".sgm", ".xml", ".rss", ".atom"})
 _JSON_LISTS = ("articles", "items", "entries", "posts", "stories", "data", "results", "records", "documents")
 
 
@@ -480,18 +501,34 @@ READERS: dict[str, Callable[[CorpusFile, int], Iterator[ReadItem]]] = {
 }
 
 
+def _register_web_formats() -> None:
+    """HTML pages, feeds, NITF and Reuters SGML (issue 16): their modules import this one."""
+    from .feeds import read_feed, read_xml
+    from .reuters import read_sgml
+    from .webpages import read_html
+
+    READERS.update({".html": read_html, ".htm": read_html, ".rss": read_feed, ".atom": read_feed,
+                    ".xml": read_xml, ".sgm": read_sgml})
+
+
+_register_web_formats()
+
+
 def is_article_file(path: Path) -> bool:
     """True for a file whose suffix has a reader and whose name is not corpus documentation."""
+    from .gzipped import inner_path
+
+    inner = inner_path(path)
     return (
-        path.suffix.lower() in READERS
+        inner.suffix.lower() in READERS
         and not path.name.startswith(".")
-        and path.stem.upper() not in NOT_ARTICLES
+        and inner.stem.upper() not in NOT_ARTICLES
     )
 
 
 def read_file(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     """All articles of one file; any failure becomes a `Skipped` naming the file and the reason."""
-    reader = READERS[file.path.suffix.lower()]
+    reader = READERS[format_of(file.path)]
     try:
         yield from reader(file, max_bytes)
     except BadArticle as exc:
