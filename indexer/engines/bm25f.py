@@ -16,11 +16,12 @@ and indexer.engines.opensearch).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
 from ..query_tree import SEARCH_FIELDS, Node, Phrase, positive_leaves
+
+if TYPE_CHECKING:  # numpy is imported where scores are computed: tantivy and OpenSearch searches never need it
+    import numpy as np
 
 K1 = 1.2  # saturation: measured on SciFact train and the BBC known items (bench/relevance.py)
 B = 0.75  # length normalisation, the same for every field
@@ -45,23 +46,29 @@ def length_norm(lengths: np.ndarray, b: float = B) -> np.ndarray:
 
 def idf(doc_frequency: int, doc_count: int) -> float:
     """Lucene's BM25 idf: never negative, even for words in most documents."""
+    import numpy as np
+
     return float(np.log(1.0 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5)))
 
 
 def combined_tf(term: TermStats, weights: dict[str, float], norms: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
     """Per field, the weighted normalised frequency of the term in every document (dense arrays)."""
+    import numpy as np
+
     parts: dict[str, np.ndarray] = {}
     for field, (ids, tfs) in term.postings.items():  # ids may repeat (expansions of a prefix): they add up
         parts[field] = np.bincount(ids, weights=weights[field] * tfs / norms[field][ids], minlength=size)
     return parts
 
 
-Shares = list[tuple[str, dict[str, np.ndarray]]]
+Shares = list[tuple[str, dict[str, "np.ndarray"]]]
 
 
 def score(terms: list[TermStats], weights: dict[str, float], norms: dict[str, np.ndarray], size: int,
           doc_count: int, explain: bool = False, k1: float = K1) -> tuple[np.ndarray, Shares]:
     """BM25F scores of all documents; with `explain`, each term's score split over fields by tf share."""
+    import numpy as np
+
     total = np.zeros(size)
     details: Shares = []
     for term in terms:
