@@ -97,5 +97,5 @@ def test_long_output_goes_through_the_pager(index_env: dict[str, str]) -> None:
 
 
 def test_output_that_fits_the_terminal_is_not_paged(index_env: dict[str, str]) -> None:
-    code, shown = in_terminal(["Jalalabad checkpoints"], {**index_env, "PAGER": PAGER}, rows=200)
-    assert code == 0 and "paged: " not in shown and "1 article for" in shown
+    code, shown = in_terminal(["Jalalabad checkpoints", "-n", "1"], {**index_env, "PAGER": PAGER}, rows=200)
+    assert code == 0 and "paged: " not in shown and "1 article has every word" in shown and "1. " in shown
