@@ -234,7 +234,7 @@ def latency(index_dir: Path, queries: list[str]) -> None:
     """Per-query milliseconds of Searcher.search on an existing index: first run, then warm."""
     searcher = Searcher(config=load_config().with_(index_dir=index_dir))
     searcher.refresh()
-    print(f"latency on {index_dir} ({searcher._index.doc_count() if searcher._index else 0} articles), ms:")
+    print(f"latency on {index_dir} ({searcher.serving().articles} articles), ms:")
     print(f"{'mode':<34} {'first':>8} {'warm p50':>9} {'warm max':>9}")
     for label, options in (("ranking only (no snippets)", {"snippets": 0}), ("default (3 snippets)", {}),
                            ("--sort date", {"snippets": 0, "sort": "date"}), ("--explain", {"snippets": 0, "explain": True})):

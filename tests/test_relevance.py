@@ -14,11 +14,12 @@ from click.testing import CliRunner
 
 from indexer.analysis import article_terms, terms
 from indexer.config import Config, load_config
+from indexer.embeddings import model_missing
 from indexer.engines import bm25f
 from query.cli import main as search_cli
 from query import Searcher
 
-from conftest import PROJECT_ROOT, SHARED, bbc_id, read_known_items
+from conftest import KNOWN_ITEMS_DEV, MODEL_DIR, PROJECT_ROOT, SHARED, bbc_id, read_known_items
 
 TYPO_QUERIES = {"Christina Agulera wedding": bbc_id("entertainment/260.txt"), "Xbox powr cable fire": bbc_id("tech/015.txt")}
 
@@ -261,18 +262,23 @@ def test_the_count_of_articles_with_every_word_is_shown(bbc_index: Path) -> None
     assert data["all_words"] == 1 and data["total"] > 10 and len(data["hits"]) == 10 and data["fallback"] is False
 
 
-# -- SciFact train: nDCG@10 on every engine, close to whoosh's -----------------------------------------
+# -- the dev sets on every engine, lexical and with the semantic model ---------------------------------
 
-# nDCG@10 on the 809 SciFact train claims (bench/relevance.py): whoosh 0.703, tantivy 0.702, bm25s one
-# field 0.694, raw tantivy 0.677. The issue asks for 0.71, which no lexical variant tried reached (see
-# bench/RELEVANCE.md); every engine must stay within 0.01 of whoosh.
+# Measured by bench/relevance.py (bench/RELEVANCE.md): SciFact train nDCG@10 whoosh 0.703, tantivy 0.702
+# (bm25s one field 0.694, raw tantivy 0.677). The issue asks for 0.71, which no lexical variant tried
+# reached (see bench/RELEVANCE.md); every engine must stay within 0.01 of whoosh.
 SCIFACT_NDCG = 0.70
 ENGINE_GAP = 0.01
-_scifact: dict[str, float] = {}  # engine -> nDCG@10, measured once per session
+# With the semantic model (lexical and semantic rankings fused): the issue's targets.
+SEMANTIC_TARGETS = {"known": 0.95, "scifact": 0.75}
+_measured: dict[tuple[str, str, bool], float] = {}  # (collection, engine, semantic) -> its metric
+
+needs_model = pytest.mark.skipif(bool(model_missing(MODEL_DIR)), reason=f"semantic model: {model_missing(MODEL_DIR)} "
+                                 "(search-index fetch-model --model-dir .cache/models/bge-small-en-v1.5-q)")
 
 
 def bench_relevance() -> ModuleType:
-    """bench/relevance.py, whose collection readers and metrics the targets are measured with."""
+    """bench/relevance.py, whose collection readers, index builds and metrics the targets are measured with."""
     if "bench_relevance" not in sys.modules:
         spec = importlib.util.spec_from_file_location("bench_relevance", PROJECT_ROOT / "bench" / "relevance.py")
         assert spec is not None and spec.loader is not None
@@ -282,26 +288,43 @@ def bench_relevance() -> ModuleType:
     return sys.modules["bench_relevance"]
 
 
-def scifact_ndcg(engine_name: str, workdir: Path) -> float:
-    """nDCG@10 of the engine's default ranking on SciFact train (index built into `workdir` once)."""
-    if engine_name not in _scifact:
+def measured(name: str, engine_name: str, semantic: bool, workdir: Path) -> float:
+    """MRR@10 on the known items ("known", BBC + the bundled corpus) or nDCG@10 on SciFact train
+    ("scifact") of the engine's default ranking, built into `workdir` once per session. With
+    `semantic`, the whoosh index embeds the articles and the other engines search with its vectors."""
+    key = (name, engine_name, semantic)
+    if key not in _measured:
         bench = bench_relevance()
-        collection = bench.beir(SHARED / "eval" / "scifact-train", workdir)
-        config = bench.project_config(collection, workdir, engine_name, Config(semantic="off"))
-        bench.build_once(config, None)
-        _scifact[engine_name] = bench.evaluate(collection, bench.project_ranker(config, "off"))["nDCG@10"]
-    return _scifact[engine_name]
+        if name == "known":
+            collection, metric = bench.known_items(KNOWN_ITEMS_DEV), "MRR@10"
+        else:
+            collection, metric = bench.beir(SHARED / "eval" / "scifact-train", workdir), "nDCG@10"
+        base = Config(semantic="on" if semantic else "off", model_dir=MODEL_DIR)
+        cache = workdir / ("semantic" if semantic else "lexical")
+        embedded = bench.project_config(collection, cache, "whoosh", base)
+        if semantic and engine_name != "whoosh":
+            bench.build_once(embedded, None)
+        config = bench.project_config(collection, cache, engine_name, base)
+        bench.build_once(config, embedded.index_dir if semantic and engine_name != "whoosh" else None)
+        _measured[key] = bench.evaluate(collection, bench.project_ranker(config, "on" if semantic else "off"))[metric]
+    return _measured[key]
 
 
 @pytest.fixture(scope="session")
-def scifact_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("scifact")
+def dev_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dev-sets")
 
 
-def test_scifact_claims_find_their_abstracts(engine: str, scifact_dir: Path) -> None:
-    assert scifact_ndcg(engine, scifact_dir) >= SCIFACT_NDCG
+def test_scifact_claims_find_their_abstracts(engine: str, dev_dir: Path) -> None:
+    assert measured("scifact", engine, False, dev_dir) >= SCIFACT_NDCG
 
 
-def test_every_engine_ranks_scifact_as_whoosh_does(scifact_dir: Path) -> None:
+def test_every_engine_ranks_scifact_as_whoosh_does(dev_dir: Path) -> None:
     pytest.importorskip("tantivy")
-    assert abs(scifact_ndcg("tantivy", scifact_dir) - scifact_ndcg("whoosh", scifact_dir)) <= ENGINE_GAP
+    assert abs(measured("scifact", "tantivy", False, dev_dir) - measured("scifact", "whoosh", False, dev_dir)) <= ENGINE_GAP
+
+
+@needs_model
+@pytest.mark.parametrize("name", sorted(SEMANTIC_TARGETS))
+def test_meaning_lifts_both_dev_sets(engine: str, dev_dir: Path, name: str) -> None:
+    assert measured(name, engine, True, dev_dir) >= SEMANTIC_TARGETS[name]
