@@ -36,13 +36,15 @@ class Ranked:
 
 def all_words_first(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], depth: int,
                     filters: Filters | None = None, by_date: bool = False, explain: bool = False) -> Ranked:
-    """The best `depth` articles: those with every word (best first, or newest first `by_date`), then
-    those with some of them in the same order. The any-word search is needed for the page only when
-    fewer than `depth` articles have every word; otherwise it only counts them."""
+    """The best `depth` articles: those with every word, best first, then those with some of them.
+    Sorted by date (newest first): only the articles with every word, when there are any. The
+    any-word search is needed for the page only when fewer than `depth` articles have every word;
+    otherwise it only counts them."""
     options = {"explain": True} if explain else {}
     strict = index.search(query.root, weights, depth, filters, by_date, **options)
     relaxed = query.relaxed()
-    if relaxed is None:
+    if relaxed is None or (by_date and strict.total):
+        # newest first means one date order: the articles with every word, not a second, partial list
         return Ranked(strict, query, False, strict.total)
     missing = depth - len(strict.hits)
     wide = index.search(relaxed.root, weights, depth if missing > 0 else 1, filters, by_date, **options)
