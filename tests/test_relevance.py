@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -310,20 +311,29 @@ def measured(name: str, engine_name: str, semantic: bool, workdir: Path) -> floa
     return _measured[key]
 
 
+# The SciFact and semantic dev-set runs build and embed thousands of abstracts (minutes on 2 cores):
+# they run with ARTICLE_SEARCH_DEV_SETS=1 (python bench/relevance.py gives the same figures).
+dev_sets = pytest.mark.skipif(not os.environ.get("ARTICLE_SEARCH_DEV_SETS"),
+                              reason="dev-set relevance runs take minutes: set ARTICLE_SEARCH_DEV_SETS=1")
+
+
 @pytest.fixture(scope="session")
 def dev_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("dev-sets")
 
 
+@dev_sets
 def test_scifact_claims_find_their_abstracts(engine: str, dev_dir: Path) -> None:
     assert measured("scifact", engine, False, dev_dir) >= SCIFACT_NDCG
 
 
+@dev_sets
 def test_every_engine_ranks_scifact_as_whoosh_does(dev_dir: Path) -> None:
     pytest.importorskip("tantivy")
     assert abs(measured("scifact", "tantivy", False, dev_dir) - measured("scifact", "whoosh", False, dev_dir)) <= ENGINE_GAP
 
 
+@dev_sets
 @needs_model
 @pytest.mark.parametrize("name", sorted(SEMANTIC_TARGETS))
 def test_meaning_lifts_both_dev_sets(engine: str, dev_dir: Path, name: str) -> None:
