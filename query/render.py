@@ -20,6 +20,7 @@ STYLES: dict[str, dict[str, Any]] = {
 }
 HIT_INDENT = 3  # hit details and snippets start under the headline
 HANGING_INDENT = 5  # their continuation lines, two further in
+PLAIN_MARK = "**"  # a match in uncoloured output, as Markdown writes bold
 WORD = re.compile(r"(?:· )?\S+")  # a " · " separator goes to the next line with its item
 
 
@@ -36,7 +37,8 @@ def styled(text: str, style: str | None, color: bool) -> Styled:
 
 
 def marked(text: str, spans: tuple[Span, ...], color: bool, base: str | None = None) -> Styled:
-    """The text with each span marked: bold yellow on a terminal, [brackets] otherwise. With `base`,
+    """The text with each span marked: bold yellow on a terminal, **like this** otherwise (brackets are
+    common in news text, doubled asterisks are not). With `base`,
     the stretches between marks get that style too (a headline stays bold around its highlights)."""
     pieces: list[tuple[str, str | None]] = []
     position = 0
@@ -47,7 +49,7 @@ def marked(text: str, spans: tuple[Span, ...], color: bool, base: str | None = N
         position = end
     pieces.append((text[position:], base))
     if not color:
-        return Styled("".join(f"[{piece}]" if style == "mark" else piece for piece, style in pieces))
+        return Styled("".join(f"{PLAIN_MARK}{piece}{PLAIN_MARK}" if style == "mark" else piece for piece, style in pieces))
     return join(*(styled(piece, style, color) for piece, style in pieces))
 
 

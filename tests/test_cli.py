@@ -209,11 +209,22 @@ def test_wrapped_lines_fit_the_width_with_a_hanging_indent_and_whole_words(bbc_i
     assert next(wrapped, None) is None and continued > 10
 
 
+def test_piped_marks_cannot_be_confused_with_brackets_in_the_text(tmp_path: Path) -> None:
+    """News text quotes with brackets ("[the minister]"): uncoloured output marks matches another way."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "quote.txt").write_text("Harbour talks resume\n\nHe said [the minister] would reopen the harbour talks.\n")
+    index = tmp_path / "index"
+    assert CliRunner().invoke(index_main, ["build", str(corpus), "--index", str(index)]).exit_code == 0
+    out = run("minister", "--color=never", "--index", str(index)).stdout
+    assert "[the **minister**]" in out and "[minister]" not in out
+
+
 def test_colour_is_chosen_by_the_option_over_no_color(bbc_index: Path) -> None:
     always = run("gibraltar", "--color=always", "--index", str(bbc_index), env={"NO_COLOR": "1"})
-    assert ANSI.search(always.stdout) and "[Gibraltar" not in always.stdout
+    assert ANSI.search(always.stdout) and "**Gibraltar" not in always.stdout
     never = run("gibraltar", "--color", "never", "--index", str(bbc_index))
-    assert not ANSI.search(never.stdout) and "[Gibraltar]" in never.stdout
+    assert not ANSI.search(never.stdout) and "**Gibraltar**" in never.stdout
     assert run("gibraltar", "--color=sometimes", "--index", str(bbc_index)).exit_code == 2
 
 

@@ -61,7 +61,7 @@ def test_installed_search_finds_the_bundled_corpus_from_another_folder(installed
                           env=user_env(tmp_path), cwd=elsewhere, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith('1 article for "Jalalabad checkpoints"\n')
-    assert "[Jalalabad]" in done.stdout and "founding-article.txt" in done.stdout
+    assert "**Jalalabad**" in done.stdout and "founding-article.txt" in done.stdout
     bundled = installed.parent / "lib"
     assert "building one from " in done.stderr and str(bundled) in done.stderr and "bundled_corpus" in done.stderr
     again = subprocess.run([installed / "search", "Jalalabad checkpoints"], capture_output=True, text=True,

@@ -92,7 +92,7 @@ def test_cli_text_output_marks_words_when_piped(bbc_index: Path) -> None:
     code, out, _ = run_cli(["Jalalabad checkpoints", "--index", str(bbc_index)])
     assert code == 0
     assert "1. Child ISIS fighter" in out
-    assert "[Jalalabad]" in out and "[checkpoints]" in out
+    assert "**Jalalabad**" in out and "**checkpoints**" in out
     assert "captions:" in out and FOUNDING_ID in out and "score" in out
 
 
@@ -157,7 +157,7 @@ def test_installed_search_command(bbc_index: Path) -> None:
     done = subprocess.run([executable, "Jalalabad checkpoints"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     first_hit = done.stdout.split("\n2. ")[0]
-    assert "founding-article.txt" in first_hit and "[Jalalabad]" in first_hit
+    assert "founding-article.txt" in first_hit and "**Jalalabad**" in first_hit
     help_text = subprocess.run([executable, "--help"], capture_output=True, text=True, timeout=60)
     assert help_text.returncode == 0 and "--json" in help_text.stdout
 

@@ -78,9 +78,9 @@ def test_lines_fit_the_terminal_width_and_words_stay_whole(index_env: dict[str, 
 
 def test_colour_on_a_terminal_and_none_with_no_color(index_env: dict[str, str]) -> None:
     _, coloured = in_terminal(["gibraltar", "--no-pager"], index_env)
-    assert "\x1b[33m\x1b[1mGibraltar" in coloured and "[Gibraltar]" not in coloured
+    assert "\x1b[33m\x1b[1mGibraltar" in coloured and "**Gibraltar**" not in coloured
     _, plain = in_terminal(["gibraltar", "--no-pager"], {**index_env, "NO_COLOR": "1"})
-    assert not ANSI.search(plain) and "[Gibraltar]" in plain
+    assert not ANSI.search(plain) and "**Gibraltar**" in plain
     _, forced = in_terminal(["gibraltar", "--no-pager", "--color=always"], {**index_env, "NO_COLOR": "1"})
     assert ANSI.search(forced)
     _, never = in_terminal(["gibraltar", "--no-pager", "--color=never"], index_env)
