@@ -27,6 +27,7 @@ from .readers import (JSON_FILE_CAPS, CorpusFile, ReadItem, RecordNotes, _articl
 
 FEED_ROOTS = frozenset({"rss", "rdf", "feed", "channel"})
 NITF_ROOTS = frozenset({"nitf"})
+NEWSML_ROOTS = frozenset({"newsitem", "newsmessage"})
 #: A description longer than this, with no content beside it, is the item's body rather than its bullet.
 BULLET_CHARS = 600
 
@@ -55,15 +56,20 @@ def root_name(data: bytes) -> str:
 
 
 def read_xml(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
-    """An `.xml` file by its root element: a feed (`rss`, `rdf:RDF`, `feed`) or an NITF article."""
+    """An `.xml` file by its root element: a feed (`rss`, `rdf:RDF`, `feed`), an NITF article or NewsML-G2."""
     data = read_text_file(file.path, max_bytes * JSON_FILE_CAPS).encode("utf-8")
     name = root_name(_without_declaration(data))
     if name in FEED_ROOTS:
         yield from feed_articles(data, file)
     elif name in NITF_ROOTS:
         yield nitf_article(data, file)
+    elif name in NEWSML_ROOTS:
+        from .newsml import newsml_articles
+
+        yield from newsml_articles(data, file)
     else:
-        raise BadArticle(f"XML whose root element <{name}> is neither a news feed (RSS, Atom) nor an NITF article")
+        raise BadArticle(f"XML whose root element <{name}> is neither a news feed (RSS, Atom), an NITF article "
+                         "nor a NewsML-G2 item")
 
 
 def read_feed(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:

@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 from conftest import BUNDLED_CORPUS, CORPORA
 
+from indexer import build_index
+from indexer.config import Config
 from indexer.models import Article, Notice, Skipped
-from indexer.readers import CorpusFile, find_files, read_file
+from indexer.readers import CorpusFile, find_files, path_text, read_file
+from query import search
 
 WEB = Path(__file__).parent / "data" / "web"
 CAP = 10 * 1024 * 1024
@@ -107,6 +110,38 @@ def test_nitf_wire_story() -> None:
     assert story.categories == ("Afghanistan", "Islamic State", "war")
 
 
+def test_newsml_g2_message_gives_each_text_item_and_reports_the_picture() -> None:
+    found = read(WEB / "wire-message.newsml.xml")
+    barrier, strike = [a for a in found if isinstance(a, Article)]
+    assert barrier.id == "urn:newsml:wire.example.org:20240312:flood-defences"
+    assert barrier.headline == "Thames Barrier closes twice in a week as spring tides meet heavy rain"
+    assert barrier.bullets == ("The barrier protecting London from tidal surges was raised on Monday and again on Thursday.",)
+    assert barrier.body[0].startswith("LONDON (Example Wire) - The Thames Barrier closed twice") and len(barrier.body) == 2
+    assert "The barrier's gates raised against the tide at Woolwich." in barrier.captions
+    assert barrier.date == "2024-03-12T07:30:00+00:00" and barrier.source == "Example Wire"  # created, not the version
+    assert barrier.categories == ("environment", "flooding", "Thames Barrier")  # English names; bare codes dropped
+    # a story carried as inline NITF: the item's headline, NITF's abstract and paragraphs
+    assert strike.headline == "Rail unions call off weekend strike after pay offer"
+    assert strike.bullets == ("Drivers will vote on the offer next month.",) and strike.body[1].startswith("Commuters")
+    assert strike.date == "2024-03-12T08:55:00+00:00" and strike.categories == ("labour",)
+    assert [str(i) for i in found if isinstance(i, Skipped)] == [f"{path_text(WEB / 'wire-message.newsml.xml')}: item 3: a picture item, without text"]
+
+
+def test_a_lone_newsml_g2_item_with_plain_text_is_searchable(tmp_path: Path) -> None:
+    (report,) = articles(WEB / "market-report.newsml.xml")
+    assert report.id == "market-report.newsml.xml" and report.source == "Example Wire"
+    assert report.date == "2024-03-11T16:40:00+00:00" and report.body[1] == "Antofagasta and Glencore led the gains."
+    corpus = tmp_path / "wire"
+    corpus.mkdir()
+    for name in ("market-report.newsml.xml", "wire-message.newsml.xml", "ap-wire.nitf.xml"):
+        shutil.copy(WEB / name, corpus / name)
+    index = tmp_path / "index"
+    build_index([corpus], index, Config(index_dir=index))
+    assert [hit.id for hit in search("copper miners", index=index).hits][:1] == ["market-report.newsml.xml"]
+    top = search("spring tides barrier", index=index).hits[0]
+    assert top.id.endswith("flood-defences") and any("tides" in s.text for s in top.snippets)
+
+
 def test_every_reuters_document_is_read() -> None:
     files, _ = find_files([REUTERS])
     sgml = [f for f in files if f.path.suffix == ".sgm"]
@@ -154,6 +189,8 @@ def external(root: str, secret: Path) -> str:
     ("bomb.rss", '<rss version="2.0"><channel><title>t</title><item><title>Bomb &j;</title><description>lol &j;</description></item></channel></rss>'),
     ("bomb.atom", '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>1</id><title>Bomb &j;</title><content>lol &j;</content></entry></feed>'),
     ("bomb.xml", "<nitf><body><body.head><hedline><hl1>Bomb &j;</hl1></hedline></body.head><body.content><p>lol &j;</p></body.content></body></nitf>"),
+    ("bomb.newsml.xml", '<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/"><contentMeta><headline>Bomb &j;</headline></contentMeta>'
+                        '<contentSet><inlineData>lol &j;</inlineData></contentSet></newsItem>'),
     ("bomb.html", "<html><body><h1>Bomb &j;</h1><p>lol &j; and enough words to make a paragraph of an article page.</p></body></html>"),
 ])
 def test_xml_bombs_are_never_expanded(tmp_path: Path, name: str, body: str) -> None:
@@ -170,6 +207,8 @@ def test_xml_bombs_are_never_expanded(tmp_path: Path, name: str, body: str) -> N
     ("xxe.rss", '<rss version="2.0"><channel><title>t</title><item><title>Leak &x; &n;</title><description>d</description></item></channel></rss>'),
     ("xxe.atom", '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>1</id><title>Leak &x;</title><content>&n;</content></entry></feed>'),
     ("xxe.xml", "<nitf><body><body.head><hedline><hl1>Leak &x;</hl1></hedline></body.head><body.content><p>&n; text</p></body.content></body></nitf>"),
+    ("xxe.newsml.xml", '<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/"><contentMeta><headline>Leak &x;</headline></contentMeta>'
+                       '<contentSet><inlineData>&n; text</inlineData></contentSet></newsItem>'),
     ("xxe.html", "<html><body><h1>Leak &x;</h1><p>&n; and enough words to make a paragraph of an article page here.</p></body></html>"),
 ])
 def test_external_entities_are_never_read_or_fetched(tmp_path: Path, name: str, body: str) -> None:
@@ -187,6 +226,7 @@ def test_external_entities_are_never_read_or_fetched(tmp_path: Path, name: str, 
 @pytest.mark.parametrize("name, content, reason", [
     ("broken.xml", b"<nitf><body><p>unclosed", "not well-formed XML"),
     ("settings.xml", b'<?xml version="1.0"?><config><a>1</a></config>', "root element <config> is neither a news feed"),
+    ("pictures.xml", b'<newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/"><header/></newsMessage>', "a NewsML-G2 message without items"),
     ("empty.rss", b"", "no text"),
     ("page.rss", b"<html><body><p>A web page named .rss</p></body></html>", "a feed without items"),
     ("nothing.html", b"<html><body><nav><a href='/'>Home</a></nav></body></html>", "no text"),
