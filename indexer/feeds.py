@@ -8,8 +8,9 @@ expanded nor fetched. NITF is read by lxml with entity resolution, DTD loading a
 
 Each feed item is an article: title; summary or description as the bullet (as the body when the item has
 no content of its own and its description runs over a paragraph); `content:encoded`/`content` as the
-body, HTML reduced to its text; published date (else updated); categories; link; the feed's title as
-source. Its id is the item's `guid`/`id`, else its link, else `<file>#<number>`.
+body, HTML reduced to its text; published date (else updated); categories; link; authors (an Atom
+entry without any has the feed's); the feed's title as source. Its id is the item's `guid`/`id`, else its
+link, else `<file>#<number>`.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from .errors import BadArticle
 from .models import Notice, Skipped
 from .readers import (JSON_FILE_CAPS, CorpusFile, ReadItem, RecordNotes, _article, _unique, clean, path_text,
                       read_text_file, split_captions)
+from .bylines import author_names
 
 FEED_ROOTS = frozenset({"rss", "rdf", "feed", "channel"})
 NITF_ROOTS = frozenset({"nitf"})
@@ -100,17 +102,28 @@ def feed_articles(data: bytes, file: CorpusFile) -> Iterator[ReadItem]:
     if problem is not None:
         yield Notice(where, f"feed is not well-formed XML ({problem}): read leniently")
     source = clean(_text(parsed.get("feed", {}).get("title"))) or None
+    # Atom: an entry without an author has the feed's (RFC 4287, 4.2.1); an RSS channel names none
+    feed_authors = entry_authors(parsed.get("feed", {})) if str(parsed.get("version", "")).startswith("atom") else ()
     seen: set[str] = set()
     notes = RecordNotes()
     for number, entry in enumerate(entries, 1):
         try:
-            yield _unique(entry_article(entry, number, file, source, notes), seen)
+            yield _unique(entry_article(entry, number, file, source, notes, feed_authors), seen)
         except (BadArticle, ValueError) as exc:
             yield Skipped(where, f"item {number}: {exc}")
     yield from notes.notices(file.path)
 
 
-def entry_article(entry: Any, number: int, file: CorpusFile, source: str | None, notes: RecordNotes):  # type: ignore[no-untyped-def]
+def entry_authors(entry: Any) -> tuple[str, ...]:
+    """The names of an item's authors: feedparser's `authors` (Atom `author`/`contributor` names,
+    `dc:creator`, RSS `author` without its e-mail address). One name may list several
+    ("Jane Smith and Bob Jones"); an author given by e-mail address only is no name."""
+    names = [a.get("name") for a in entry.get("authors") or [] if isinstance(a, dict) and isinstance(a.get("name"), str)]
+    return author_names(names[0] if len(names) == 1 else names)
+
+
+def entry_article(entry: Any, number: int, file: CorpusFile, source: str | None, notes: RecordNotes,  # type: ignore[no-untyped-def]
+                  feed_authors: tuple[str, ...] = ()):
     """One feed item (a feedparser entry) as an Article."""
     from .htmltext import visible_text
 
@@ -143,7 +156,8 @@ def entry_article(entry: Any, number: int, file: CorpusFile, source: str | None,
     link = link if link.startswith(("http://", "https://")) else None  # feedparser copies a tag: id into link
     article_id = clean(_text(entry.get("id"))) or link or f"{file.rel}#{number}"
     return _article(article_id, headline, body, file.path, bullets=tuple(bullets), captions=tuple(captions),
-                    date=date, source=source, url=link, categories=tuple(categories))
+                    date=date, source=source, url=link, categories=tuple(categories),
+                    authors=entry_authors(entry) or feed_authors)
 
 
 def _text(value: Any) -> str:
@@ -184,7 +198,8 @@ def nitf_date(value: str | None) -> str | None:
 
 def nitf_article(data: bytes, file: CorpusFile):  # type: ignore[no-untyped-def]
     """An IPTC NITF document: hedline/hl1 headline, abstract bullets, body.content paragraphs,
-    media-caption captions, date.issue date, key-list keywords and tobject subjects as categories."""
+    media-caption captions, date.issue date, key-list keywords and tobject subjects as categories,
+    the byline's authors."""
     try:
         root = etree.fromstring(_without_declaration(data), safe_xml_parser())
     except etree.XMLSyntaxError as exc:
@@ -225,4 +240,28 @@ def nitf_article(data: bytes, file: CorpusFile):  # type: ignore[no-untyped-def]
     pubdata = head.find("pubdata") if head is not None else None
     source = clean((pubdata.get("name") if pubdata is not None else None) or " ".join(texts("distributor", body_head))) or None
     return _article(file.rel, headline, paragraphs, file.path, bullets=tuple(bullets), captions=tuple(captions), date=date,
-                    source=source, categories=tuple(dict.fromkeys(c for c in categories if c)))
+                    source=source, categories=tuple(dict.fromkeys(c for c in categories if c)),
+                    authors=nitf_authors(body_head))
+
+
+def nitf_authors(body_head: Any) -> tuple[str, ...]:
+    """The names of `body.head/byline`: its `person` elements when it marks them, else its text without
+    the writer's title (`byttl`: "By RAHIM FAIEZ <byttl>Associated Press</byttl>")."""
+    names: list[str] = []
+    for byline in body_head.findall("byline") if body_head is not None else []:
+        people = [" ".join(p.itertext()) for p in byline.iter("person")]
+        if people:
+            names += people
+            continue
+        names += author_names(_text_without(byline, "byttl"))
+    return author_names(names)
+
+
+def _text_without(element: Any, skipped: str) -> str:
+    """The element's text without that of its `skipped` descendants (their tails are kept)."""
+    parts = [] if element.tag == skipped else [element.text or ""]
+    for child in element:
+        if child.tag != skipped:
+            parts.append(_text_without(child, skipped))
+        parts.append(child.tail or "")
+    return " ".join(parts)

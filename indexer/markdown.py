@@ -9,7 +9,8 @@ headline, bullets, body and captions, with the post's front matter.
   it: template code removed (`indexer.templates`), links as their text, raw HTML as its visible text
   (`indexer.htmltext`); image alt text and titles and figure captions are captions;
 - the date is the front-matter date (any common form, `indexer.dates`), else the `YYYY-MM-DD-`
-  file-name prefix; categories come from `categories`, `category`, `tags`, `topics` and `keywords`.
+  file-name prefix; categories come from `categories`, `category`, `tags`, `topics` and `keywords`;
+  authors from `author`, `authors` or `byline` (a list, or one string listing several: `indexer.bylines`).
 
 Hostile input costs bounded time: nesting is capped (MAX_NESTING), link labels are scanned at most a few
 times over per article, and an article with more inline markup than MAX_INLINE_MARKUP keeps the rest of
@@ -28,6 +29,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from .bylines import author_names
 from .dates import iso_date
 from . import fields
 from .errors import BadArticle
@@ -225,6 +227,7 @@ def article_from_markdown(text: str, article_id: str, path: Path, notices: list[
         url=clean(fields.scalar_text(fields.first(meta, fields.URL))) or None,
         categories=fields.categories(meta),
         path=path_text(path),
+        authors=author_names(fields.first(meta, fields.AUTHORS)),
     )
 
 

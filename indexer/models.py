@@ -22,6 +22,7 @@ class Article:
     categories: tuple[str, ...] = ()
     path: str = ""
     line: int | None = None
+    authors: tuple[str, ...] = ()  # names as `indexer.bylines` makes them, in the source's order
 
     def section_text(self, section: str) -> tuple[str, ...]:
         """The paragraphs of one section (the headline as a one-item tuple)."""

@@ -3,7 +3,7 @@
 A text item is an article: `contentMeta/headline` the headline, its summary `description` the bullet,
 the story in `contentSet` as inline NITF (read by the NITF reader), inline XHTML or inline plain text,
 `contentCreated` (else `firstCreated`, else `versionCreated`) the date, subject names and keywords the
-categories, the provider the source. Items without text (pictures, graphics, packages, concepts) carry no
+categories, the provider the source, the `creator` names (else the `by` line) the authors. Items without text (pictures, graphics, packages, concepts) carry no
 story and are reported as skipped. Parsed by lxml with entities, DTDs and the network off.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from lxml import etree
 from .errors import BadArticle
 from .models import Article, Skipped
 from .readers import CorpusFile, ReadItem, _article, _unique, clean, paragraphs, path_text
+from .bylines import author_names
 
 #: Summary roles of `description` (IPTC's description-role scheme); any role when the item has no body.
 SUMMARY_ROLES = frozenset({"drol:summary", "drol:abstract", "drol:headline", ""})
@@ -65,13 +66,16 @@ def item_article(item: Any, file: CorpusFile, article_id: str) -> Article:
     provider = _child(meta, "provider")
     source = clean((provider.get("literal") or _name(provider) or provider.get("qcode", "").split(":")[-1])
                    if provider is not None else "") or None
+    creators = [c.get("literal") or _name(c, code=False) for c in _children(content, "creator")]
+    authors = author_names([c for c in creators if c]) or author_names(" ".join(_texts(content, "by")))
     if nitf is not None:  # inline NITF: its own head fills what the item's metadata leaves out
         headline = headline or nitf.headline
         date, source = date or nitf.date, source or nitf.source
         categories += list(nitf.categories)
+        authors = authors or nitf.authors
     return _article(article_id, clean(headline), body, file.path, bullets=tuple(bullets or described[:1]),
                     captions=tuple(captions), date=date, source=source,
-                    categories=tuple(dict.fromkeys(c for c in map(clean, categories) if c)))
+                    categories=tuple(dict.fromkeys(c for c in map(clean, categories) if c)), authors=authors)
 
 
 def _story(item: Any, file: CorpusFile) -> tuple[list[str], list[str], list[str], Article | None]:

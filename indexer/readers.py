@@ -271,16 +271,21 @@ def read_txt(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
 def read_story(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     """CNN/DailyMail `.story`: body paragraphs, then `@highlight` markers each followed by a bullet.
 
-    A story has no headline of its own; its first highlight serves as the headline.
+    A story has no headline of its own; its first highlight serves as the headline. A byline at its
+    top (the Daily Mail's "By / Jane Smith / PUBLISHED: ...") gives the authors, not body text.
     """
+    from .bylines import story_byline
+
     text = read_text_file(file.path, max_bytes)
     head, _, tail = text.partition("@highlight")
     highlights = [clean(p) for p in ("@highlight" + tail).split("@highlight") if clean(p)] if tail else []
-    body, captions = split_captions(paragraphs(head))
+    authors, paras = story_byline(paragraphs(head))
+    body, captions = split_captions(paras)
     headline = highlights[0] if highlights else ""
     if not headline and body:
         headline, body = body[0], body[1:]
-    yield _article(file.rel, headline, body, file.path, bullets=tuple(highlights[1:]), captions=tuple(captions))
+    yield _article(file.rel, headline, body, file.path, bullets=tuple(highlights[1:]), captions=tuple(captions),
+                   authors=authors)
 
 
 def _bounded_lines(stream: "_LineSource", max_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
@@ -411,6 +416,7 @@ def article_from_record(record: Any, default_id: str, path: Path, line: int | No
                         notes: RecordNotes | None = None) -> Article:
     """An Article from a JSON object, under any of the field names feeds commonly use (`indexer.fields`)."""
     from . import fields
+    from .bylines import author_names
     from .dates import iso_date
 
     if not isinstance(record, dict):
@@ -447,7 +453,7 @@ def article_from_record(record: Any, default_id: str, path: Path, line: int | No
         bullets=tuple(bullets), captions=tuple(captions), date=date,
         source=clean(fields.scalar_text(take(fields.SOURCE))) or None,
         url=_optional_text(take(fields.URL), "url"),
-        categories=categories,
+        categories=categories, authors=author_names(take(fields.AUTHORS)),
     )
     if notes is not None:
         for key in values.keys() - used:

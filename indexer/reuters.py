@@ -8,7 +8,8 @@ lazy `.*?` would rescan to the end of the file for every unclosed tag).
 Each document: id `<file>#<NEWID>`; headline `TITLE`; body `BODY`, hard-wrapped lines joined (a line
 indented by spaces starts a paragraph; the trailing "Reuter" sign-off dropped); documents without
 `TITLE`/`BODY` (briefs, unprocessed items) take the text of `TEXT`; `DATE` as ISO 8601; `TOPICS` and
-`PLACES` as categories; source "Reuters".
+`PLACES` as categories; source "Reuters"; authors from `AUTHOR` (875 documents: "By Cal Mankowski,
+Reuters", "By STEPHEN JUKES AND PHILIP SHEHADI, REUTERS"), the agency's name dropped.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Iterator
 from .errors import BadArticle
 from .models import Skipped
 from .readers import JSON_FILE_CAPS, CorpusFile, ReadItem, _article, _unique, path_text, read_text_file
+from .bylines import author_names
 
 SOURCE = "Reuters"
 _START_RE = re.compile(r"<REUTERS\b([^<>]{0,2000})>", re.IGNORECASE)
@@ -75,9 +77,10 @@ def document(doc: str, article_id: str, file: CorpusFile, line: int):  # type: i
     """One `<REUTERS>` document's content as an Article."""
     text = element(doc, "TEXT") or ""
     title = _unescape(element(text, "TITLE") or "").strip()
+    authors = author_names(_unescape(element(text, "AUTHOR") or ""), drop=("Reuters", "Reuter"))
     body = element(text, "BODY")
     if body is None:  # a brief or an unprocessed item: the whole text, tags removed
-        body = _TAG_RE.sub(" ", _without(text, "TITLE"))
+        body = _TAG_RE.sub(" ", _without(_without(text, "TITLE"), "AUTHOR"))
     paragraphs = newswire_paragraphs(body)
     if not title and paragraphs:
         title, paragraphs = paragraphs[0], paragraphs[1:]
@@ -85,7 +88,7 @@ def document(doc: str, article_id: str, file: CorpusFile, line: int):  # type: i
     for name in ("TOPICS", "PLACES"):
         categories += [c.strip() for c in _D_RE.findall(element(doc, name) or "") if c.strip() and c.strip() not in categories]
     return _article(article_id, " ".join(title.split()), paragraphs, file.path, line=line, date=wire_date(element(doc, "DATE")),
-                    source=SOURCE, categories=tuple(categories))
+                    source=SOURCE, categories=tuple(categories), authors=authors)
 
 
 def element(text: str, name: str) -> str | None:
