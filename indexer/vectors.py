@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
@@ -93,6 +93,7 @@ class VectorWriter:
         self._base = base
         self._added: list[Article] = []
         self._removed_paths: set[str] = set()
+        self._removed_ids: set[str] = set()
         self._ids: list[str] = []
         self._paths: list[str] = []
         self._rows: list[np.ndarray] = []
@@ -107,6 +108,11 @@ class VectorWriter:
         self._writer.delete_path(path)
         self._removed_paths.add(path)
 
+    def delete_ids(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        self._writer.delete_ids(ids)
+        self._removed_ids.update(ids)
+
     def commit(self) -> None:
         self._writer.commit()
         self._embed_pending()
@@ -114,7 +120,7 @@ class VectorWriter:
         ids, paths, rows = list(self._ids), list(self._paths), list(self._rows)
         if self._base is not None:  # what the update kept: not removed, not added again
             keep = [i for i, (doc_id, path) in enumerate(zip(self._base.ids, self._base.paths))
-                    if path not in self._removed_paths and doc_id not in fresh]
+                    if path not in self._removed_paths and doc_id not in fresh and doc_id not in self._removed_ids]
             ids = [self._base.ids[i] for i in keep] + ids
             paths = [self._base.paths[i] for i in keep] + paths
             rows = [self._base.matrix[keep]] + rows

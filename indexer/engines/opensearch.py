@@ -229,6 +229,13 @@ class OpenSearchWriter:
         if len(self._pending) >= BULK_DOCS or self._pending_bytes >= BULK_BYTES:
             self._flush()
 
+    def delete_ids(self, ids: Iterable[str]) -> None:
+        """Remove these articles, in the same bulk requests as the additions (in order)."""
+        for article_id in ids:
+            self._pending.append({"_op_type": "delete", "_index": self._target.index, "_id": article_id})
+            if len(self._pending) >= BULK_DOCS:
+                self._flush()
+
     def delete_path(self, path: str) -> None:
         """Remove every article read from `path` (pending additions go first, keeping order).
 

@@ -149,6 +149,10 @@ class TantivyWriter:
     def delete_path(self, path: str) -> None:
         self._writer.delete_documents_by_term("path", path)
 
+    def delete_ids(self, ids: Iterable[str]) -> None:
+        for article_id in ids:
+            self._writer.delete_documents_by_term("id", article_id)
+
     def commit(self) -> None:
         self._writer.commit()
         self._writer.wait_merging_threads()

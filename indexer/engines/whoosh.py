@@ -171,6 +171,12 @@ class WhooshWriter:
             self._start(1)
         self._writer.delete_by_term("path", path)
 
+    def delete_ids(self, ids: Iterable[str]) -> None:
+        if self._pending is not None:
+            self._start(1)
+        for article_id in ids:
+            self._writer.delete_by_term("id", article_id)
+
     def commit(self) -> None:
         if self._pending is not None:
             self._start(1)
