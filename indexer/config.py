@@ -29,7 +29,7 @@ def bundled_corpus() -> Path:
 BUNDLED_CORPUS = bundled_corpus()
 
 SEMANTIC_MODES = ("auto", "on", "off")
-DEFAULT_WEIGHTS: Mapping[str, float] = {"headline": 3.0, "bullets": 2.0, "body": 1.0, "captions": 0.5}
+DEFAULT_WEIGHTS: Mapping[str, float] = {"headline": 3.0, "bullets": 2.0, "body": 1.0, "captions": 0.5, "authors": 0.5}
 
 
 def default_index_dir(env: Mapping[str, str]) -> Path:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: The searchable text sections of an article, in display order.
-SECTIONS: tuple[str, ...] = ("headline", "bullets", "body", "captions")
+#: The searchable text fields of an article: its sections in display order, then its authors' names (a
+#: low-weight field, see `indexer.config.DEFAULT_WEIGHTS`: a reader typing a columnist's name finds her
+#: articles, without the name outranking the articles about that person).
+SECTIONS: tuple[str, ...] = ("headline", "bullets", "body", "captions", "authors")
 
 
 @dataclass(frozen=True)

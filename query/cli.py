@@ -77,18 +77,19 @@ class SearchCommand(click.Command):
 @click.option("--until", metavar="DATE", default=None, help="Only articles dated on or before DATE (inclusive).")
 @click.option("--source", metavar="NAME", default=None, help="Only articles from this source.")
 @click.option("--category", metavar="NAME", default=None, help="Only articles in this category.")
+@click.option("--author", metavar="NAME", default=None, help="Only articles by this author (the whole name, any case).")
 @click.option("--sort", type=click.Choice(("relevance", "date")), default="relevance", show_default=True, help="Order of hits (date: newest first).")
 @click.option("--explain", is_flag=True, help="Show how much each field and term added to each hit's score.")
 @click.option("--like", metavar="ARTICLE_ID", default=None, help="Articles similar to this one (the id under each hit's headline).")
 @click.option("--exact", is_flag=True, help="Search the words as typed: no did-you-mean correction.")
 @click.option("--facets", "facet_names", metavar="NAMES", default=None,
-              help="Also count the matching articles per category, source or year (comma-separated: --facets category,year).")
+              help="Also count the matching articles per category, source, year or author (comma-separated: --facets category,year).")
 @click.version_option(package_name="article-search", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, query: tuple[str, ...], limit: int | None, context: int | None, as_json: bool,
          index: Path | None, field: str | None, color: str, no_color: bool, no_pager: bool, since: str | None,
-         until: str | None, source: str | None, category: str | None, sort: str, explain: bool, like: str | None,
-         exact: bool, facet_names: str | None) -> None:
+         until: str | None, source: str | None, category: str | None, author: str | None, sort: str, explain: bool,
+         like: str | None, exact: bool, facet_names: str | None) -> None:
     """Search the article index for QUERY: all words must match (else any word); "phrases", field:word,
     AND/OR/NOT, -word, word~ (fuzzy) and prefix* work. A word the index lacks is replaced by a close,
     common one and the output says so (--exact turns that off). A word starting with - is a query word
@@ -104,9 +105,9 @@ def main(ctx: click.Context, query: tuple[str, ...], limit: int | None, context:
     from query.render import render_json, render_text
     from query.searcher import Searcher, _filters
 
-    filtered = any(value is not None for value in (since, until, source, category))
+    filtered = any(value is not None for value in (since, until, source, category, author))
     try:
-        _filters(None, since, until, source, category)  # a bad date is a bad option, before any index is opened
+        _filters(None, since, until, source, category, author)  # a bad date is a bad option, before any index is opened
     except QueryError as exc:
         raise SystemExit(_fail(f"bad option: {exc}", as_json))
     text = " ".join(query)
@@ -129,6 +130,7 @@ def main(ctx: click.Context, query: tuple[str, ...], limit: int | None, context:
             results = searcher.search(
                 text, limit=limit, context=context, field=field, since=since, until=until, source=source,
                 category=category, sort=sort, explain=explain, like=like, exact=exact, facets=_facets(facet_names),
+                author=author,
             )
             unfiltered = 0  # when filters removed every hit, how many the words match without them
             if filtered and not results.total:

@@ -39,6 +39,7 @@ class Hit:
     snippets: tuple[Snippet, ...]
     rank: int = 0
     explanation: tuple[Contribution, ...] = ()  # with explain: what each field and term added
+    authors: tuple[str, ...] = ()
 
     @property
     def location(self) -> str:
@@ -57,6 +58,7 @@ class Hit:
             "date": self.date,
             "source": self.source,
             "categories": list(self.categories),
+            "authors": list(self.authors),
             "snippets": [s.to_dict() for s in self.snippets],
             **({"explanation": [
                 {"field": c.field, "term": c.term, "score": round(c.score, 4)} for c in self.explanation

@@ -146,7 +146,8 @@ def hit_lines(hit: Hit, color: bool) -> list[tuple[Styled, int]]:
     date and file, its snippets, and with --explain the score's parts."""
     rank = f"{hit.rank}. "
     title = marked(hit.headline, hit.headline_highlights, color, base="title")
-    details = " · ".join([*([hit.date[:10]] if hit.date else []), *([hit.location] if hit.location != hit.id else [])])
+    details = " · ".join([*([hit.date[:10]] if hit.date else []), *([byline(hit.authors)] if hit.authors else []),
+                          *([hit.location] if hit.location != hit.id else [])])
     lines = [
         (join(Styled(rank), title, Styled(f"  (score {hit.score:.4g})")), len(rank)),
         (join(Styled(" " * HIT_INDENT + hit.id), styled(f" · {details}" if details else "", "detail", color)), HANGING_INDENT),
@@ -157,6 +158,15 @@ def hit_lines(hit: Hit, color: bool) -> list[tuple[Styled, int]]:
         lines.append((join(Styled(" " * HIT_INDENT), label, Styled(" "), text), HANGING_INDENT))
     lines += [(Styled(line), HANGING_INDENT) for line in explain_lines(hit.explanation)]
     return lines
+
+
+SHOWN_AUTHORS = 3  # names in a hit's details line; the rest are counted
+
+
+def byline(authors: tuple[str, ...]) -> str:
+    """"by Jane Smith, Bob Jones and 2 more": a long list of names does not crowd out the hit."""
+    more = len(authors) - SHOWN_AUTHORS
+    return "by " + ", ".join(authors[:SHOWN_AUTHORS]) + (f" and {more} more" if more > 0 else "")
 
 
 def render_text(results: SearchResults, color: bool, width: int | None = None, unfiltered: int = 0) -> str:

@@ -186,15 +186,16 @@ class Searcher:
                snippets: int | None = None, filters: Filters | None = None, *, since: str | None = None,
                until: str | None = None, source: str | None = None, category: str | None = None,
                sort: str = "relevance", explain: bool = False, like: str | None = None,
-               exact: bool = False, offset: int = 0, facets: Sequence[str] = ()) -> SearchResults:
+               exact: bool = False, offset: int = 0, facets: Sequence[str] = (), author: str | None = None) -> SearchResults:
         """Search: articles with every word first, then those with some of them (`all_words` counts
         the first; `fallback` says no article has every word). `+word` and AND require, -word excludes.
 
         Keyword options mirror the CLI: `since`/`until` (YYYY, YYYY-MM or YYYY-MM-DD, inclusive),
-        `source`, `category`, `sort` ("relevance" or "date", newest first), `explain` (per field and
+        `source`, `category`, `author` (a whole name, case aside), `sort` ("relevance" or "date", newest
+        first), `explain` (per field and
         term score contributions), `like` (articles similar to that article id, instead of a query),
         `exact` (no did-you-mean correction of words the index lacks), `offset` (hits skipped, for
-        paging: ranks start at offset + 1), `facets` (any of "category", "source", "year": the
+        paging: ranks start at offset + 1), `facets` (any of "category", "source", "year", "author": the
         matching articles counted per value, in `results.facets`). Wrong argument types raise
         TypeError, values out of range QueryError (a ValueError is never raised from the index).
         """
@@ -202,13 +203,14 @@ class Searcher:
                      field=(field, str, None), snippets=(snippets, int, None), filters=(filters, Filters, None),
                      since=(since, str, None), until=(until, str, None), source=(source, str, None),
                      category=(category, str, None), sort=(sort, str), explain=(explain, bool),
-                     like=(like, str, None), exact=(exact, bool), offset=(offset, int), facets=(facets, tuple, list))
+                     like=(like, str, None), exact=(exact, bool), offset=(offset, int), facets=(facets, tuple, list),
+                     author=(author, str, None))
         limit = self.config.limit if limit is None else limit
         context = self.config.context if context is None else context
         snippet_count = self.config.snippets if snippets is None else snippets
         _check_options(limit, context, snippet_count, field, sort)
         _check_page(offset, limit, facets)
-        filters = _filters(filters, since, until, source, category)
+        filters = _filters(filters, since, until, source, category, author)
         return self._attempt(lambda handle: self._search(handle, query, limit, context, field, snippet_count, filters,
                                                          sort, explain, like, exact, offset, tuple(facets)))
 
@@ -258,6 +260,9 @@ class Searcher:
         index, engine_name = handle.index, handle.opened.engine
         if facets and not supports(index, "facets"):
             raise QueryError(f"facets are not supported by the {engine_name} engine")
+        if filters.author and "authors" not in index.searchable:
+            raise QueryError(f"generation {handle.opened.generation} was built before authors were stored, so it cannot "
+                             f"filter by author; rebuild it with: {self.store.rebuild_command()}")
         limit += offset
         with handle.engine_lock:
             if like is not None:
@@ -421,12 +426,12 @@ def _hit(found: EngineHit, rank: int, matches: TermMatcher, snippet_count: int, 
         headline_highlights=mark(article.headline, matches)[1], score=found.score, date=article.date,
         source=article.source, categories=article.categories,
         snippets=make_snippets(article, matches, snippet_count, context),
-        rank=rank, explanation=found.explanation,
+        rank=rank, explanation=found.explanation, authors=article.authors,
     )
 
 
 def _filters(base: Filters | None, since: str | None, until: str | None, source: str | None,
-             category: str | None) -> Filters:
+             category: str | None, author: str | None = None) -> Filters:
     """The keyword options as engine `Filters`, dates checked, on top of any given `Filters`."""
     base = base or Filters()
     since, until = _date(since, "since"), _date(until, "until")
@@ -435,6 +440,7 @@ def _filters(base: Filters | None, since: str | None, until: str | None, source:
     return replace(
         base, since=since or base.since, until=until or base.until,
         source=source.lower() if source else base.source, category=category.lower() if category else base.category,
+        author=author or base.author,
     )
 
 

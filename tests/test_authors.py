@@ -234,3 +234,188 @@ def test_every_18f_post_shows_the_authors_its_front_matter_names() -> None:
         named += bool(listed)
         assert list(article.authors) == list(dict.fromkeys(listed)), path.name
     assert len(posts) == 509 and named == 509
+
+
+# --- stored, shown, searched and filtered -------------------------------------------------------
+
+ENGINES = ("whoosh", "tantivy")
+AUTHOR = "melody"  # the 18F author of most posts
+
+
+def front_matter_authors() -> dict[str, list[str]]:
+    """Each 18F post's id (its file name) and the authors its front matter lists, read here with PyYAML."""
+    import yaml
+
+    return {path.name: [str(a) for a in yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1].replace("\t", "  "))
+                        .get("authors") or []] for path in sorted((POSTS_18F / "posts").glob("*.md"))}
+
+
+@pytest.fixture(scope="module")
+def indexes_18f(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from indexer import build_index
+    from indexer.config import Config
+
+    pytest.importorskip("tantivy")
+    found = {}
+    for engine in ENGINES:
+        index = tmp_path_factory.mktemp(f"authors-18f-{engine}")
+        build_index([POSTS_18F], index, Config(index_dir=index, engine=engine))
+        found[engine] = index
+    return found
+
+
+def ids(results: object) -> set[str]:
+    return {hit.id.rsplit("/", 1)[-1] for hit in results.hits}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_filter_by_a_real_author_finds_exactly_her_posts(indexes_18f: dict[str, Path], engine: str) -> None:
+    from query.searcher import Searcher
+
+    hers = {name for name, authors in front_matter_authors().items() if AUTHOR in authors}
+    assert len(hers) == 47
+    with Searcher(indexes_18f[engine]) as searcher:
+        named = searcher.search(AUTHOR, limit=1000, snippets=0)  # her name: her posts, and posts that mention her
+        assert hers < ids(named)
+        assert ids(searcher.search(AUTHOR, limit=1000, snippets=0, author="MELODY ")) == hers
+        broad = "data OR design OR team"
+        assert ids(searcher.search(broad, limit=1000, snippets=0, author=AUTHOR)) == ids(
+            searcher.search(broad, limit=1000, snippets=0)) & hers
+        assert searcher.search(broad, limit=1, author="mel").total == 0  # a whole name, not a part of one
+        counted = searcher.search(broad, limit=1, facets=["author"]).facets
+        assert counted is not None and counted["author"][AUTHOR] == len(ids(searcher.search(broad, limit=1000, author=AUTHOR)))
+        hit = searcher.search(AUTHOR, limit=1, author=AUTHOR).hits[0]
+        stored = searcher.article(hit.id)
+        assert stored is not None and AUTHOR in stored.authors and hit.authors == stored.authors
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_author_name_is_searchable_in_a_low_weight_field(indexes_18f: dict[str, Path], engine: str) -> None:
+    """Typing a columnist's name finds all her posts: the names are words of the "authors" field, weighted
+    0.5 (as captions), so that her posts are found without outranking posts about her."""
+    from query.searcher import Searcher
+
+    hers = {name for name, authors in front_matter_authors().items() if "laura-gerhardt" in authors}
+    with Searcher(indexes_18f[engine]) as searcher:
+        assert hers <= ids(searcher.search("Laura Gerhardt", limit=1000, snippets=0)) and len(hers) == 13
+        assert ids(searcher.search("authors:gerhardt", limit=1000, snippets=0)) == hers
+        explained = searcher.search("authors:gerhardt", limit=1, explain=True).hits[0].explanation
+        assert {c.field for c in explained} == {"authors"}
+
+
+def test_the_cli_filters_and_shows_authors(indexes_18f: dict[str, Path]) -> None:
+    from click.testing import CliRunner
+
+    from query.cli import main
+
+    index = str(indexes_18f["whoosh"])
+    shown = CliRunner().invoke(main, ["--index", index, "--author", "Melody", "-n", "50", "--color", "never", "design"])
+    assert shown.exit_code == 0, shown.output
+    details = [line for line in shown.output.splitlines() if line.startswith("   ") and " · " in line and ".md" in line]
+    bylines = [line.split(" · ")[2] for line in details]  # id · date · authors · file
+    assert details and all(line.split(" · ")[1].startswith("20") for line in details)
+    assert all(byline.startswith("by ") and (AUTHOR in byline or byline.endswith(" more")) for byline in bylines)
+    answer = json.loads(CliRunner().invoke(main, ["--index", index, "--json", "--author", AUTHOR, "design"]).output)
+    assert answer["hits"] and all(AUTHOR in hit["authors"] for hit in answer["hits"])
+    wrong = CliRunner().invoke(main, ["--index", index, "--author", "nobody-at-all", "design"])
+    assert wrong.exit_code == 1 and "no article matches the filters" in wrong.output
+
+
+def test_the_web_api_and_page_filter_and_show_authors(indexes_18f: dict[str, Path]) -> None:
+    from starlette.testclient import TestClient
+
+    from query.searcher import Searcher
+    from query.web import create_app
+
+    with Searcher(indexes_18f["whoosh"]) as searcher:
+        client = TestClient(create_app(searcher), raise_server_exceptions=False)
+        answer = client.get("/api/search", params={"q": "design", "author": AUTHOR, "limit": "100"}).json()
+        assert answer["total"] == searcher.search("design", limit=1, author=AUTHOR).total > 0
+        assert all(AUTHOR in hit["authors"] for hit in answer["hits"])
+        article = client.get(f"/api/articles/{answer['hits'][0]['id']}").json()
+        assert AUTHOR in article["authors"]
+        page = client.get("/", params={"q": "design", "author": AUTHOR}).text
+        assert f"by {AUTHOR}" in page and f"author {AUTHOR}" in page  # each hit's byline, the filter in force
+        assert "<h2>Author</h2>" in client.get("/", params={"q": "design"}).text  # the facet
+
+
+# --- an index built before authors were stored --------------------------------------------------
+
+def build_without_authors(engine: str, corpus: list[Path], index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index as versions before authors built it: no authors field, no author keywords (and for
+    tantivy no authors weight folded in)."""
+    from indexer import build_index
+    from indexer.config import Config
+    from indexer.engines import bm25f
+
+    if engine == "whoosh":
+        from indexer.engines import whoosh as module
+
+        full = module.schema
+
+        def schema() -> object:
+            older = full()
+            older.remove("authors")
+            older.remove("author")
+            return older
+
+        monkeypatch.setattr(module, "schema", schema)
+    else:
+        tantivy = pytest.importorskip("tantivy")
+        from indexer.engines import tantivy as module  # type: ignore[no-redef]
+
+        def schema() -> object:
+            builder = tantivy.SchemaBuilder()
+            for name in ("headline", "bullets", "body", "captions"):
+                builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+            builder.add_text_field(bm25f.SECTIONS, tokenizer_name="whitespace", index_option="freq")
+            for name in ("id", "path", "source", "categories"):
+                builder.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=name in ("source", "categories"))
+            builder.add_integer_field("date", indexed=True, fast=True)
+            builder.add_bytes_field("article", stored=True)
+            return builder.build()
+
+        monkeypatch.setattr(module, "schema", schema)
+        monkeypatch.setattr(module, "folded_weights", lambda weights: {
+            f: t for f, t in bm25f.folded_weights(weights).items() if f != "authors"})
+    build_index(corpus, index, Config(index_dir=index, engine=engine))
+    monkeypatch.undo()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_index_built_before_authors_still_searches_and_says_why_it_cannot_filter(
+        engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from indexer import update_index
+    from indexer.config import Config
+    from indexer.errors import QueryError
+    from query.searcher import Searcher
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("guardian-world.atom", "wire-message.newsml.xml", "ap-wire.nitf.xml"):
+        shutil.copy(WEB / name, corpus / name)
+    index = tmp_path / "index"
+    build_without_authors(engine, [corpus], index, monkeypatch)
+    with Searcher(index) as searcher:
+        for query in ("kabul", "barrier OR kabul", "makoii", "authors:makoii", "authors:mak*", "kabu*", "kabol~",
+                      '"thames barrier"'):
+            searcher.search(query, facets=["author", "category"])  # no crash
+        found = searcher.search("kabul airport", facets=["author"])
+        assert found.hits and found.hits[0].authors == () and found.facets == {"author": {}}
+        assert searcher.search("authors:makoii").total == 0
+        assert searcher.article(found.hits[0].id).authors == ()  # type: ignore[union-attr]
+        with pytest.raises(QueryError, match="built before authors were stored.*rebuild it with: search-index rebuild"):
+            searcher.search("kabul", author="Akhtar Mohammad Makoii")
+    shutil.copy(WEB / "bbc-world.rss", corpus / "bbc-world.rss")  # an update keeps the older layout
+    report = update_index([corpus], index, Config(index_dir=index, engine=engine))
+    assert report.added == 3
+    with Searcher(index) as searcher:
+        assert searcher.search("afghan army").hits[0].authors == ()
+    update_index([corpus], index, Config(index_dir=index, engine=engine))
+    from indexer import build_index
+
+    build_index([corpus], index, Config(index_dir=index, engine=engine))  # a rebuild stores them
+    with Searcher(index) as searcher:
+        assert searcher.search("kabul", author="akhtar mohammad makoii").hits[0].authors == ("Akhtar Mohammad Makoii",)

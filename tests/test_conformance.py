@@ -40,11 +40,11 @@ FEED = [  # categories and sources as people type them: commas, case, runs of sp
     {"id": "kw-1", "headline": "Zorblat floods close the harbour", "bullets": ["Water rose overnight", "Roads shut"],
      "body": "Zorblat water rose in the harbour.\n\nA lifeboat crew waited.\n\nA lifeboat crew waited.\n\nThe tide turned.",
      "date": "2020-08-03T10:15:00", "source": "Daily Mail", "url": "https://example.org/kw-1",
-     "categories": ["News, UK", "Weather   Desk"]},
+     "categories": ["News, UK", "Weather   Desk"], "authors": ["Jane Smith", "Quillon Barrowby"]},
     {"id": "kw-2", "headline": "Zorblat markets steady", "body": "Zorblat shares rose.", "date": "2020-08-04",
-     "source": "Reuters, London", "categories": ["news", "UK"]},
+     "source": "Reuters, London", "categories": ["news", "UK"], "author": "By JANE  SMITH"},
     {"id": "kw-3", "headline": "Zorblat harbour reopens", "body": "Boats are back in the zorblat harbour.",
-     "source": "  daily   MAIL ", "categories": ["NEWS,  uk"]},
+     "source": "  daily   MAIL ", "categories": ["NEWS,  uk"], "byline": "Ann Lee and Quillon Barrowby"},
 ]
 QUERIES = (
     "blair", "prime minister", '"prime minister"', '-"prime minister" blair', "blair -(brown OR prescott)",
@@ -52,6 +52,7 @@ QUERIES = (
     "(iraq OR iran) AND NOT nuclear", "headline:election", 'headline:"prime minister"', "bank -headline:bank",
     "co*", "co* -could", "econom* growth", "headline:co*", "blari~", "blair~", "blair~2", "chancelor~ budget",
     "coronavirus lockdown", '"boris johnson" -coronavirus', "zorblat",
+    "smith", "quillon barrowby", '"jane smith"', "authors:smith", "authors:quill*", "harbour -authors:barrowby",
 )
 DF_SAMPLE = ("blair", "said", "could", "jalalabad", "coronavirus", "zorblat", "lifeboat", "zzqxvnonexistent")
 EXPANDING = ("co*", "econom*", "headline:co*", "blari~", "blair~", "blair~2", "chancelor~", "coronaviru~2")
@@ -112,7 +113,7 @@ class Oracle:
         return tuple(sorted(best)), len(near)
 
     def similar_terms(self, term: str, edits: int) -> list[tuple[str, int]]:
-        for field in ("body", "headline", "bullets", "captions"):
+        for field in ("body", "headline", "bullets", "captions", "authors"):
             found = sorted(t for t in self.positions[field] if t[:1] == term[:1] and t != term
                            and levenshtein(t, term) <= edits)
             if found:
@@ -253,6 +254,10 @@ def test_filters_and_keywords(index: EngineIndex, oracle: Oracle) -> None:
         assert hits(index, everything, Filters(category=name))[0] == base & has_category(name), name
     for name in ("Daily Mail", "reuters, london", "reuters"):
         assert hits(index, everything, Filters(source=name))[0] == base & has_source(name), name
+    for name in ("Jane Smith", "  jane   SMITH ", "quillon barrowby", "ann lee", "smith", "Jane Smith and Quillon Barrowby"):
+        wanted = allowed(lambda a: keyword(name) in {keyword(n) for n in a.authors})  # a whole name, case aside
+        assert hits(index, everything, Filters(author=name))[0] == base & wanted, name
+    assert hits(index, everything, Filters(author="jane smith"))[0] == {"kw-1", "kw-2"}
     dated = allowed(lambda a: a.date is not None and "2020-03-01" <= a.date[:10] <= "2020-03-31")
     assert hits(index, everything, Filters(since="2020-03-01", until="2020-03-31"))[0] == base & dated
     some = sorted(base)[:5]
@@ -266,9 +271,11 @@ def test_a_keyword_is_matched_whole(config: Config, tmp_path: Path) -> None:
     generation = tmp_path / "keywords"
     generation.mkdir()
     writer = engine.create(generation)
-    for number, (categories, source) in enumerate([(("News, UK", "Weather   Desk"), "Daily Mail"),
-                                                   (("news", "UK"), "Reuters, London"), (("NEWS,  uk",), "  daily   MAIL ")]):
-        writer.add(Article(id=f"k{number}", headline="Zorblat harbour", categories=categories, source=source, path="p"))
+    for number, (categories, source, authors) in enumerate([(("News, UK", "Weather   Desk"), "Daily Mail", ("Jane Smith",)),
+                                                            (("news", "UK"), "Reuters, London", ("JANE  SMITH", "Bob Jones")),
+                                                            (("NEWS,  uk",), "  daily   MAIL ", ())]):
+        writer.add(Article(id=f"k{number}", headline="Zorblat harbour", categories=categories, source=source, path="p",
+                           authors=authors))
     writer.commit()
     index = engine.open(generation)
     try:
@@ -280,7 +287,10 @@ def test_a_keyword_is_matched_whole(config: Config, tmp_path: Path) -> None:
         assert found(category="weather desk") == {"k0"} and found(category="weather") == set()
         assert found(source="daily mail") == {"k0", "k2"} and found(source="reuters, london") == {"k1"}
         assert found(source="reuters") == set()
+        assert found(author=" jane smith") == {"k0", "k1"} and found(author="bob jones") == {"k1"}
+        assert found(author="bob") == found(author="smith") == set()
         assert index.article("k0") is not None and index.article("k0").categories == ("News, UK", "Weather   Desk")
+        assert index.article("k1").authors == ("JANE  SMITH", "Bob Jones") and index.article("k2").authors == ()
     finally:
         index.close()
         engine.discard(generation)

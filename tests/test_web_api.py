@@ -157,7 +157,7 @@ def test_more_like_this(client: TestClient, searcher: Searcher) -> None:
     ({"q": "blair", "offset": "99999"}, "offset must be between"),
     ({"q": "blair", "sort": "random"}, "unknown sort"),
     ({"q": "blair", "field": "password"}, "unknown field"),
-    ({"q": "blair", "facets": "author"}, "unknown facet"),
+    ({"q": "blair", "facets": "topic"}, "unknown facet"),
     ({"q": "blair", "exact": "maybe"}, "exact must be"),
     ({"q": "blair", "context": "50"}, "context must be between"),
 ])

@@ -76,7 +76,7 @@ def build(folders: list[Path], index: Path, engine: str = "whoosh") -> Path:
 
 
 def brute_force_facets(searcher: "Searcher", query: str, **filters: str) -> dict[str, Counter[str]]:
-    """Every matching article, counted by category, source and year from its own fields."""
+    """Every matching article, counted by category, source, year and author from its own fields."""
     from indexer.engines import keywords
 
     hits = searcher.search(query, limit=10_000, snippets=0, **filters).hits
@@ -84,6 +84,7 @@ def brute_force_facets(searcher: "Searcher", query: str, **filters: str) -> dict
         "category": Counter(c for hit in hits for c in keywords(hit.categories)),
         "source": Counter(s for hit in hits for s in keywords([hit.source])),
         "year": Counter(hit.date[:4] for hit in hits if hit.date),
+        "author": Counter(name for hit in hits for name in keywords(hit.authors)),
     }
 
 

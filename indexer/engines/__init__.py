@@ -10,9 +10,11 @@ An engine backed by a service (OpenSearch) keeps its documents outside the gener
 records what `describe` says in meta.json, calls `publish` just before the generation starts serving
 and `discard` when a generation is thrown away. For embedded engines they do nothing.
 
-Categories and sources are keywords: each value one keyword as given, trimmed, lower-cased and its
-inner whitespace collapsed (`keyword`); "News, UK" is the one keyword "news, uk" on every engine, and
-the `--category` / `--source` filters compare the same way.
+Categories, sources and author names are keywords: each value one keyword as given, trimmed, lower-cased
+and its inner whitespace collapsed (`keyword`); "News, UK" is the one keyword "news, uk" on every engine,
+and the `--category` / `--source` / `--author` filters compare the same way (an author is matched by
+their whole name). Author names are also a searchable text field, "authors" (see `indexer.models.SECTIONS`).
+An index built before authors were stored lacks both: it is searched without them (`EngineIndex.searchable`).
 """
 from __future__ import annotations
 
@@ -49,23 +51,24 @@ def keywords(values: Iterable[str | None]) -> list[str]:
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions applied by the engine: dates as ISO strings (inclusive); a source or category
-    is compared as a `keyword` (made one here, so every engine compares the same text)."""
+    """Restrictions applied by the engine: dates as ISO strings (inclusive); a source, category or
+    author is compared as a `keyword` (made one here, so every engine compares the same text)."""
 
     since: str | None = None
     until: str | None = None
     source: str | None = None
     category: str | None = None
     exclude_ids: tuple[str, ...] = ()
+    author: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("source", "category"):
+        for name in ("source", "category", "author"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, keyword(value) or None)
 
     def __bool__(self) -> bool:
-        return any((self.since, self.until, self.source, self.category, self.exclude_ids))
+        return any((self.since, self.until, self.source, self.category, self.exclude_ids, self.author))
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,8 @@ class EngineWriter(Protocol):
 
 Feature = Literal["explain", "similar_terms", "article", "concurrent", "facets"]
 
-#: What `EngineIndex.facets` counts: categories and sources (as keywords), and the year of the date.
-FACETS: tuple[str, ...] = ("category", "source", "year")
+#: What `EngineIndex.facets` counts: categories, sources and authors (as keywords), and the year of the date.
+FACETS: tuple[str, ...] = ("category", "source", "year", "author")
 Facets = dict[str, dict[str, int]]  # facet -> value -> articles
 
 
@@ -134,9 +137,12 @@ class EngineIndex(ABC):
     - `article`: the stored article with that id, or None (used by --like; a declared feature).
     An index declares the optional features it offers in `capabilities`; without them the query layer
     skips did-you-mean and refuses --explain / --like with a clear message (see `supports`).
+    `searchable` lists the searchable fields the index holds: one built before authors were stored
+    lacks "authors" (and their keywords), is searched in the others and can count or filter no author.
     """
 
     capabilities: ClassVar[frozenset[Feature]] = frozenset()
+    searchable: tuple[str, ...] = SECTIONS
 
     @abstractmethod
     def doc_count(self) -> int: ...
@@ -167,7 +173,7 @@ class EngineIndex(ABC):
         The body's terms are read first (common words are there), the other fields' only if the body
         has no close term. Reading a letter's terms and filtering them takes ~5-30 ms at 48k articles.
         """
-        for field in ("body", *(f for f in SECTIONS if f != "body")):
+        for field in ("body", *(f for f in self.searchable if f != "body")):
             found = within_edits(term, (t for t, _ in self.terms_with_prefix(field, term[:1])), max_edits)
             if found:
                 counts = self.doc_frequencies(sorted(set(found)))

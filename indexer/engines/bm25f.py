@@ -135,6 +135,12 @@ def folded_weights(weights: Mapping[str, float]) -> dict[str, int]:
     return {field: times(field) for field in SEARCH_FIELDS}
 
 
+def folds(folded: Mapping[str, int] | None, weights: Mapping[str, float]) -> bool:
+    """Whether an index that folded `folded` into SECTIONS scores these weights: the same whole numbers
+    for every field it folded (an index built before authors were stored folded none for them)."""
+    return folded is not None and dict(folded) == {f: t for f, t in folded_weights(weights).items() if f in folded}
+
+
 def folded_text(sections: Mapping[str, str], folded: Mapping[str, int]) -> str:
     """An article's SECTIONS text: each field's analysed terms repeated as its folded weight says."""
     return " ".join(terms for name, terms in sections.items() if terms for _ in range(folded.get(name, 0)))

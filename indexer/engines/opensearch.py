@@ -40,7 +40,7 @@ from ..models import Article
 from ..expansion import expand
 from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, bm25f,
                in_stable_order, keywords, summed_contributions, top_values, year_of)
-from .bm25f import SECTIONS, folded_text, folded_weights
+from .bm25f import SECTIONS, folded_text, folded_weights, folds
 
 RETRY_SECONDS = 10.0  # a read waits at most this long for the cluster to answer whole again
 RETRY_PAUSES = (0.1, 0.2, 0.5, 1.0, 2.0)  # between tries, the last one repeated
@@ -179,35 +179,40 @@ def mapping(shards: int, folded: Mapping[str, int] | None = None) -> dict[str, A
                 "date": {"type": "keyword"},
                 "source": {"type": "keyword"},
                 "categories": {"type": "keyword"},
+                "author": {"type": "keyword"},
             },
         },
     }
 
 
-def to_document(article: Article, folded: Mapping[str, int] | None = None) -> dict[str, Any]:
-    """The article as an OpenSearch document; SECTIONS only for an index that folds weights in."""
+def to_document(article: Article, folded: Mapping[str, int] | None = None, held: tuple[str, ...] = SEARCH_FIELDS
+                ) -> dict[str, Any]:
+    """The article as an OpenSearch document; SECTIONS only for an index that folds weights in, the authors'
+    fields only for one that maps them (`held`: not one built before authors were stored)."""
     stored = {f.name: getattr(article, f.name) for f in fields(Article)}  # not an AnalysedArticle's terms
-    stored = {k: v for k, v in stored.items() if v not in (None, "", ())}
+    stored = {k: v for k, v in stored.items() if v not in (None, "", ()) and (k != "authors" or k in held)}
     document: dict[str, Any] = {
         "article": stored,
         "path": article.path,
         "source": keywords([article.source]),
         "categories": keywords(article.categories),
     }
+    if "authors" in held:
+        document["author"] = keywords(article.authors)
     if article.date:
         document["date"] = article.date
     terms = analysis.article_terms(article)  # analysed already when parsed in parallel
-    for name in SEARCH_FIELDS:
+    for name in held:
         document[name] = terms[name]
     if folded:
         document[SECTIONS] = folded_text(terms, folded)
-    document[VOCABULARY] = {name: sorted(set(terms[name].split())) for name in SEARCH_FIELDS}
+    document[VOCABULARY] = {name: sorted(set(terms[name].split())) for name in held}
     return document
 
 
 def from_source(source: Mapping[str, Any]) -> Article:
     stored = dict(source["article"])
-    for name in ("bullets", "body", "captions", "categories"):
+    for name in ("bullets", "body", "captions", "categories", "authors"):
         stored[name] = tuple(stored.get(name) or ())
     return Article(**stored)
 
@@ -217,13 +222,14 @@ def from_source(source: Mapping[str, Any]) -> Article:
 class OpenSearchWriter:
     """Sends articles in bulk batches; `fresh` writers own a new concrete index (dropped on cancel)."""
 
-    def __init__(self, client: OpenSearch, target: Target, fresh: bool, folded: Mapping[str, int] | None = None) -> None:
-        self._client, self._target, self._fresh, self._folded = client, target, fresh, folded
+    def __init__(self, client: OpenSearch, target: Target, fresh: bool, folded: Mapping[str, int] | None = None,
+                 held: tuple[str, ...] = SEARCH_FIELDS) -> None:
+        self._client, self._target, self._fresh, self._folded, self._held = client, target, fresh, folded, held
         self._pending: list[dict[str, Any]] = []
         self._pending_bytes = 0
 
     def add(self, article: Article) -> None:
-        document = to_document(article, self._folded)
+        document = to_document(article, self._folded, self._held)
         self._pending.append({"_index": self._target.index, "_id": article.id, "_source": document})
         self._pending_bytes += sum(len(v) for v in document.values() if isinstance(v, str))
         if len(self._pending) >= BULK_DOCS or self._pending_bytes >= BULK_BYTES:
@@ -350,6 +356,8 @@ def _filter_clauses(filters: Filters) -> tuple[list[dict[str, Any]], list[dict[s
         allow.append({"term": {"source": filters.source}})  # keywords already (see Filters)
     if filters.category:
         allow.append({"term": {"categories": filters.category}})
+    if filters.author:
+        allow.append({"term": {"author": filters.author}})
     deny = [{"ids": {"values": list(filters.exclude_ids)}}] if filters.exclude_ids else []
     return allow, deny
 
@@ -359,13 +367,13 @@ def _query(root: Node, weights: Mapping[str, float], filters: Filters | None, fo
     """The text query scoring, the filters only restricting. With `folded` weights equal to the
     search's, the tree only restricts too, and the query's distinct words score in SECTIONS (BM25F)."""
     allow, deny = _filter_clauses(filters) if filters else ([], [])
-    if folded is not None and dict(folded) == folded_weights(weights):
+    if folds(folded, weights):
         scoring = [{"term": {field: {"value": term, "boost": weight}}} for field, _, term, weight in bm25f.weighted_terms(root, weights)]
         return {"bool": {"filter": [translate(root, weights), *allow], "should": scoring, "must_not": deny}}
     return {"bool": {"must": [translate(root, weights)], "filter": allow, "must_not": deny}}
 
 
-FACET_FIELDS = {"category": "categories", "source": "source"}
+FACET_FIELDS = {"category": "categories", "source": "source", "author": "author"}
 MAX_FACET_YEARS = 500  # years counted, the latest: one prefix filter each
 
 
@@ -422,6 +430,9 @@ class OpenSearchIndex(EngineIndex):
         recorded = [m.get("mappings", {}).get("_meta", {}).get(FOLDED_META) for m in mappings.values()]
         #: the weights folded into SECTIONS, None for an index built before it (it adds up fields' scores)
         self.folded: dict[str, int] | None = recorded[0] if recorded and recorded[0] and all(r == recorded[0] for r in recorded) else None
+        mapped = [m.get("mappings", {}).get("properties", {}) for m in mappings.values()]
+        #: an index built before authors were stored maps neither their words nor their keywords
+        self.searchable = tuple(f for f in SEARCH_FIELDS if all(f in p and (f != "authors" or "author" in p) for p in mapped))
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """A complete read: retried while the cluster cannot answer whole (a node just died and its
@@ -599,7 +610,7 @@ class OpenSearchEngine(Engine):
         target = Target.load(directory)
         client = self._client_for(target)
         index = OpenSearchIndex(client, target)  # exists and not red
-        return OpenSearchWriter(client, target, fresh=False, folded=index.folded)
+        return OpenSearchWriter(client, target, fresh=False, folded=index.folded, held=index.searchable)
 
     def open(self, directory: Path) -> OpenSearchIndex:
         target = Target.load(directory)

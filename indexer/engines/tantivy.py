@@ -37,7 +37,7 @@ from ..models import Article
 from ..expansion import expand
 from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, bm25f,
                in_stable_order, keywords, summed_contributions, top_values)
-from .bm25f import SECTIONS, folded_text, folded_weights
+from .bm25f import SECTIONS, folded_text, folded_weights, folds
 
 HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
 _RAW = "raw"
@@ -45,7 +45,7 @@ _TERMS = "whitespace"
 _DATE_DIGITS = 14  # YYYYMMDDhhmmss
 DATE_SORT_SCORED = 1_000  # matches ordered exactly (by date, score, id) when sorting by date
 SUBFOLDER = "tantivy"  # tantivy's own meta.json must not meet the generation's meta.json
-FACET_FIELDS = {"category": "categories", "source": "source"}
+FACET_FIELDS = {"category": "categories", "source": "source", "author": "author"}
 _YEAR = 10 ** (_DATE_DIGITS - 4)  # a date key divided by this is its year
 FOLDED = "tantivy-weights.json"  # in the generation folder: the weights folded into SECTIONS
 
@@ -66,7 +66,8 @@ def read_folded(directory: Path) -> dict[str, int] | None:
         return None
     except (OSError, ValueError) as exc:
         raise IndexDamaged(f"cannot read {directory / FOLDED}: {exc}") from None
-    if not isinstance(recorded, dict) or set(recorded) != set(SEARCH_FIELDS) or not all(isinstance(v, int) for v in recorded.values()):
+    # every field has its weight ("authors" only since authors were stored)
+    if not isinstance(recorded, dict) or set(recorded) | {"authors"} != set(SEARCH_FIELDS) or not all(isinstance(v, int) for v in recorded.values()):
         raise IndexDamaged(f"{directory / FOLDED} does not list a whole weight for each field")
     return recorded
 
@@ -76,7 +77,7 @@ def schema() -> tantivy.Schema:
     for name in SEARCH_FIELDS:
         builder.add_text_field(name, tokenizer_name=_TERMS, index_option="position")
     builder.add_text_field(SECTIONS, tokenizer_name=_TERMS, index_option="freq")  # scored, never phrase-matched
-    for name in ("id", "path", "source", "categories"):  # keywords; source and categories as columns for facets
+    for name in ("id", "path", "source", "categories", "author"):  # keywords; the facets' as columns
         builder.add_text_field(name, tokenizer_name=_RAW, index_option="basic", fast=name in FACET_FIELDS.values())
     builder.add_integer_field("date", indexed=True, fast=True)
     builder.add_bytes_field("article", stored=True)
@@ -97,7 +98,7 @@ def to_json(article: Article) -> bytes:
     record = {
         "id": article.id, "headline": article.headline, "bullets": article.bullets, "body": article.body,
         "captions": article.captions, "date": article.date, "source": article.source, "url": article.url,
-        "categories": article.categories, "path": article.path, "line": article.line,
+        "categories": article.categories, "path": article.path, "line": article.line, "authors": article.authors,
     }
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -106,27 +107,30 @@ def from_json(data: bytes) -> Article:
     record = json.loads(data)
     for name in ("bullets", "body", "captions", "categories"):
         record[name] = tuple(record[name])
+    record["authors"] = tuple(record.get("authors") or ())  # stored since authors were
     return Article(**record)
 
 
-def to_document(article: Article, folded: Mapping[str, int] | None = None) -> tantivy.Document:
-    """The article as a tantivy document; SECTIONS only for an index that folds weights in (`folded`)."""
+def to_document(article: Article, folded: Mapping[str, int] | None = None, authors: bool = True) -> tantivy.Document:
+    """The article as a tantivy document; SECTIONS only for an index that folds weights in (`folded`),
+    the authors only for one that stores them (`authors`: not one built before)."""
     doc = tantivy.Document()
     sections = analysis.article_terms(article)
     for name, terms in sections.items():
-        if terms:
+        if terms and (authors or name != "authors"):
             doc.add_text(name, terms)
     if folded and (combined := folded_text(sections, folded)):
         doc.add_text(SECTIONS, combined)
     doc.add_text("id", article.id)
     doc.add_text("path", article.path)
-    for field, values in (("source", (article.source,)), ("categories", article.categories)):
+    for field, values in (("source", (article.source,)), ("categories", article.categories),
+                          ("author", article.authors if authors else ())):
         for name in keywords(values):
             doc.add_text(field, name)
     key = date_key(article.date)
     if key is not None:
         doc.add_integer("date", key)
-    doc.add_bytes("article", to_json(article))
+    doc.add_bytes("article", to_json(article if authors else replace(article, authors=())))
     return doc
 
 
@@ -140,11 +144,12 @@ class TantivyWriter:
         self._writer = index.writer(heap_size=HEAP_BYTES)
         self._replace = replace
         self._folded = folded
+        self._authors = stores_authors(index.schema)
 
     def add(self, article: Article) -> None:
         if self._replace:
             self._writer.delete_documents_by_term("id", article.id)
-        self._writer.add_document(to_document(article, self._folded))
+        self._writer.add_document(to_document(article, self._folded, self._authors))
 
     def delete_path(self, path: str) -> None:
         self._writer.delete_documents_by_term("path", path)
@@ -170,11 +175,13 @@ class _Translator:
     with the query's distinct words in SECTIONS (BM25F); otherwise the tree's own per-field scores add up.
     """
 
-    def __init__(self, schema_: tantivy.Schema, weights: Mapping[str, float], folded: Mapping[str, int] | None = None) -> None:
+    def __init__(self, schema_: tantivy.Schema, weights: Mapping[str, float], folded: Mapping[str, int] | None = None,
+                 held: tuple[str, ...] = SEARCH_FIELDS) -> None:
         self.schema = schema_
         self.weights = weights
         self.folded = folded or {}
-        self.bm25f = folded is not None and dict(folded) == folded_weights(weights)
+        self.bm25f = folds(folded, weights)
+        self.held = held  # the searchable fields the index has (not "authors" if built before them)
 
     def ranked(self, node: Node) -> tantivy.Query:
         """The query that finds the matching articles and scores them."""
@@ -188,6 +195,8 @@ class _Translator:
         """(field, label, index term, query) of each term that scores with BM25F: a field-less word in
         SECTIONS (weights folded in), a word given a field in that field, weighted."""
         for field, label, term, weight in bm25f.weighted_terms(node, self.weights):
+            if field != SECTIONS and field not in self.held:
+                continue
             query = tantivy.Query.term_query(self.schema, field, term)
             yield field, label, term, query if weight == 1.0 else tantivy.Query.boost_query(query, weight)
 
@@ -211,8 +220,9 @@ class _Translator:
 
     def field_queries(self, node: Term | Phrase) -> list[tuple[str, tantivy.Query]]:
         """A word or phrase as one weighted query per field it is searched in."""
-        fields = [node.field] if node.field else [f for f in SEARCH_FIELDS if self.weights.get(f, 0) > 0]
-        return [(f, self.leaf(node, f, self.weights.get(f, 1.0) or 1.0)) for f in fields]
+        fields = [node.field] if node.field else [f for f in self.held if self.weights.get(f, 0) > 0]
+        return [(f, self.leaf(node, f, self.weights.get(f, 1.0) or 1.0) if f in self.held else tantivy.Query.empty_query())
+                for f in fields]
 
     def scored_parts(self, node: Node) -> Iterator[tuple[str, str, tantivy.Query]]:
         """(field, label, query) of every scoring leaf of the tree, as `query` adds them up: a
@@ -247,9 +257,17 @@ class _Translator:
             clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", filters.source)))
         if filters.category:
             clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "categories", filters.category)))
+        if filters.author:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "author", filters.author)
+                            if "authors" in self.held else tantivy.Query.empty_query()))
         if filters.exclude_ids:
             clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_set_query(self.schema, "id", list(filters.exclude_ids))))
         return clauses
+
+
+def stores_authors(schema_: tantivy.Schema) -> bool:
+    """Whether an index stores authors (their words and keywords): not one built before they were."""
+    return _has_field(schema_, "authors") and _has_field(schema_, "author")
 
 
 def _unreadable(exc: Exception) -> IndexDamaged:
@@ -302,6 +320,7 @@ class TantivyIndex(EngineIndex):
         self._schema = self._index.schema
         self._nothing_deleted = sum(int(s.get("max_doc", 0)) for s in segments) == self._searcher.num_docs
         self._folded = read_folded(directory) if _has_field(self._schema, SECTIONS) else None
+        self.searchable = SEARCH_FIELDS if stores_authors(self._schema) else tuple(f for f in SEARCH_FIELDS if f != "authors")
 
     def doc_count(self) -> int:
         return self._searcher.num_docs
@@ -309,7 +328,7 @@ class TantivyIndex(EngineIndex):
     def doc_frequency(self, term: str, field: str | None = None) -> int:
         """Articles holding the term, counted by a query (tantivy's term dictionary counts per field
         and keeps deleted articles until segments merge)."""
-        fields = (field,) if field else SEARCH_FIELDS
+        fields = [f for f in ((field,) if field else self.searchable) if f in self.searchable]
         query = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, f, term)) for f in fields])
         try:
             return int(self._searcher.search(query, 1, count=True).count or 0)
@@ -320,6 +339,8 @@ class TantivyIndex(EngineIndex):
         return self._nothing_deleted
 
     def terms_with_prefix(self, field: str, prefix: str) -> list[tuple[str, int]]:
+        if field not in self.searchable:
+            return []
         try:
             return self._searcher.terms_with_prefix(field, prefix)
         except (ValueError, OSError) as exc:
@@ -335,7 +356,7 @@ class TantivyIndex(EngineIndex):
     def search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None = None,
                sort_by_date: bool = False, explain: bool = False) -> EnginePage:
         root = expand(root, self)
-        translator = _Translator(self._schema, weights, self._folded)
+        translator = _Translator(self._schema, weights, self._folded, self.searchable)
         query = self._restricted(translator, translator.ranked(root), filters)
         try:
             by_field = False  # tantivy's date order: a hit's "score" is then its date, not a score
@@ -373,19 +394,24 @@ class TantivyIndex(EngineIndex):
         """tantivy's aggregations over the matches: a terms aggregation per keyword column, a histogram of
         the date keys by year. An index built before source and categories were columns counts each of
         their values with a query instead."""
-        translator = _Translator(self._schema, weights)
+        translator = _Translator(self._schema, weights, held=self.searchable)
         query = self._restricted(translator, translator.query(expand(root, self)), filters)
-        names = list(names)
+        asked = list(names)
+        names = [name for name in asked if name != "author" or "authors" in self.searchable]  # none before authors were stored
         try:
-            try:
-                return self._aggregated(query, names, size)
-            except ValueError as exc:
-                if "not configured as fast field" not in str(exc):
-                    raise
-            found = self._aggregated(query, [name for name in names if name == "year"], size)
-            return {name: found[name] if name == "year" else self._counted(query, FACET_FIELDS[name], size) for name in names}
+            found = self._counts(query, names, size)
         except (ValueError, OSError, KeyError, TypeError) as exc:
             raise _unreadable(exc) from None
+        return {name: found.get(name, {}) for name in asked}
+
+    def _counts(self, query: tantivy.Query, names: list[str], size: int) -> Facets:
+        try:
+            return self._aggregated(query, names, size)
+        except ValueError as exc:
+            if "not configured as fast field" not in str(exc):
+                raise
+        found = self._aggregated(query, [name for name in names if name == "year"], size)
+        return {name: found[name] if name == "year" else self._counted(query, FACET_FIELDS[name], size) for name in names}
 
     def _aggregated(self, query: tantivy.Query, names: list[str], size: int) -> Facets:
         aggregations = {

@@ -67,8 +67,8 @@ class KeywordLines(KEYWORD):
     """Keywords one per line, each indexed whole (`indexer.engines.keyword`: a keyword holds no line
     break, and may hold a comma, which whoosh's own KEYWORD field would split on)."""
 
-    def __init__(self) -> None:
-        super().__init__(stored=True)
+    def __init__(self, stored: bool = True) -> None:
+        super().__init__(stored=stored)
         self.analyzer = RegexTokenizer(r"[^\n]+")
 
 
@@ -82,9 +82,11 @@ def schema() -> Schema:
         bullets=TEXT(**text),
         body=TEXT(**text),
         captions=TEXT(**text),
+        authors=TEXT(**text),  # the names as words (stored as given, one per line)
         date=ID(stored=True, sortable=True),
         source=KeywordLines(),
         categories=KeywordLines(),
+        author=KeywordLines(stored=False),  # each whole name a keyword, for the filter and the facet
         url=STORED,
     )
 
@@ -97,6 +99,7 @@ def to_fields(article: Article) -> dict[str, Any]:
     for name, values in (("source", (article.source,)), ("categories", article.categories)):
         fields[name] = "\n".join(keywords(values))
         fields[f"_stored_{name}"] = getattr(article, name)
+    fields["author"] = "\n".join(keywords(article.authors))
     fields = {k: v for k, v in fields.items() if v is not None and v != ""}
     for name, terms in analysis.article_terms(article).items():
         text = LIST_SEPARATOR.join(article.section_text(name))
@@ -115,7 +118,7 @@ def from_fields(stored: Mapping[str, Any]) -> Article:
         id=stored["id"], headline=stored.get("headline", ""), bullets=split("bullets"), body=split("body"),
         captions=split("captions"), date=stored.get("date"), source=stored.get("source"), url=stored.get("url"),
         categories=_categories(stored.get("categories")),
-        path=stored.get("path", ""), line=stored.get("line"),
+        path=stored.get("path", ""), line=stored.get("line"), authors=split("authors"),
     )
 
 
@@ -140,6 +143,8 @@ class WhooshWriter:
         self._ix = ix
         self._procs = procs
         self._replace = replace
+        missing = {"authors", "author"} - set(ix.schema.names())  # an index built before authors were stored
+        self._unknown = missing | {f"_stored_{name}" for name in missing}  # is updated without them
         self._pending: list[dict[str, Any]] | None = [] if procs > 1 and not replace else None
         self._writer: Any = None if self._pending is not None else self._open(1)
 
@@ -157,6 +162,8 @@ class WhooshWriter:
 
     def add(self, article: Article) -> None:
         fields = to_fields(article)
+        if self._unknown:
+            fields = {name: value for name, value in fields.items() if name not in self._unknown}
         if self._pending is not None:
             self._pending.append(fields)
             if len(self._pending) >= self.PARALLEL_FROM:
@@ -346,7 +353,7 @@ def _filter_mask(filters: Filters, columns: _Columns, postings: _Postings) -> np
         if filters.until:
             has_date &= dates <= filters.until + "\uffff"
         allowed &= has_date.astype(bool)
-    for field, value in (("source", filters.source), ("categories", filters.category)):
+    for field, value in (("source", filters.source), ("categories", filters.category), ("author", filters.author)):
         if value:
             only = np.zeros(columns.size, dtype=bool)
             only[postings.get(field, value)[0]] = True  # a keyword already (see Filters)
@@ -391,8 +398,10 @@ class WhooshIndex(EngineIndex):
             self._reader = self._searcher.reader()
             self._postings = _Postings(self._reader)
             self._columns = _Columns(self._reader)
+            schema_ = self._ix.schema
         except Exception as exc:  # opening only reads files: any failure is damage
             raise _damage(directory, exc) from None
+        self.searchable = tuple(f for f in SEARCH_FIELDS if f in schema_ and (f != "authors" or "author" in schema_))
 
     def doc_count(self) -> int:
         try:
@@ -406,9 +415,11 @@ class WhooshIndex(EngineIndex):
         segments merge. An index of all fields' terms would make this one lookup, but doubled the
         build time; reading the postings makes --like ~200 ms slower at BBC size."""
         try:
+            if field and field not in self.searchable:
+                return 0
             if field and self.counts_exact():
                 return int(self._reader.doc_frequency(field, term))
-            found = [ids for ids in (self._postings.get(f, term)[0] for f in ((field,) if field else SEARCH_FIELDS)) if ids.size]
+            found = [ids for ids in (self._postings.get(f, term)[0] for f in ((field,) if field else self.searchable)) if ids.size]
             if len(found) < 2:
                 return int(found[0].size) if found else 0
             holds = np.zeros(self._columns.size, dtype=bool)
@@ -424,6 +435,8 @@ class WhooshIndex(EngineIndex):
     def terms_with_prefix(self, field: str, prefix: str) -> list[tuple[str, int]]:
         """Reads the field's terms from the prefix on (whoosh's own Levenshtein automaton, in Python,
         took 150-250 ms at 48k articles for did-you-mean; a letter's terms ~5-30 ms)."""
+        if field not in self.searchable:
+            return []
         try:
             return [(text.decode("utf-8"), info.doc_frequency()) for text, info in self._reader.iter_prefix(field, prefix)]
         except Exception as exc:  # see _damaged
@@ -446,13 +459,13 @@ class WhooshIndex(EngineIndex):
 
     def _search(self, root: Node, weights: Mapping[str, float], limit: int, filters: Filters | None,
                 sort_by_date: bool, explain: bool) -> EnginePage:
-        fields = _searched_fields(weights)
+        fields = _searched_fields(weights, self.searchable)
         field_weights = {f: float(weights.get(f, 0) or 1.0) for f in SEARCH_FIELDS}
         candidates = np.flatnonzero(self._matched(root, fields, filters))
         if candidates.size == 0:
             return EnginePage(0, ())
         stats = [self._term_stats(*scored) for scored in bm25f.scored_terms(root, fields)]
-        norms = {f: self._columns.norm(f) for f in SEARCH_FIELDS}
+        norms = {f: self._columns.norm(f) for f in self.searchable}
         scores, shares = bm25f.score(stats, field_weights, norms, self._columns.size, self.doc_count(), explain)
         depth = limit + TIE_MARGIN
         if sort_by_date:
@@ -478,7 +491,7 @@ class WhooshIndex(EngineIndex):
         (years) masked by it, so every match counts and nothing is read per document."""
         root = expand(root, self)
         try:
-            matched = self._matched(root, _searched_fields(weights), filters)
+            matched = self._matched(root, _searched_fields(weights, self.searchable), filters)
             found: Facets = {}
             for name in names:
                 if name == "year":
@@ -487,7 +500,7 @@ class WhooshIndex(EngineIndex):
                 else:
                     field = "categories" if name == "category" else name
                     values = {}
-                    for term in self._reader.lexicon(field):
+                    for term in self._reader.lexicon(field) if field in self._ix.schema else ():  # "author": older indexes lack it
                         if count := int(np.count_nonzero(matched[self._postings.get(field, term.decode("utf-8"))[0]])):
                             values[term.decode("utf-8")] = count
                 found[name] = top_values(values, size)
@@ -564,9 +577,9 @@ def _positions(leaf: Any, field: str, term: str, docs: np.ndarray) -> dict[int, 
     return found
 
 
-def _searched_fields(weights: Mapping[str, float]) -> list[str]:
-    """The fields a field-less word is searched in: those weighted above 0 (all if none is)."""
-    return [f for f in SEARCH_FIELDS if weights.get(f, 0) > 0] or list(SEARCH_FIELDS)
+def _searched_fields(weights: Mapping[str, float], held: tuple[str, ...] = SEARCH_FIELDS) -> list[str]:
+    """The fields a field-less word is searched in: those the index holds weighted above 0 (all if none is)."""
+    return [f for f in held if weights.get(f, 0) > 0] or list(held)
 
 
 def _explanation(shares: bm25f.Shares, docnum: int) -> tuple[Contribution, ...]:

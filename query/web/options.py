@@ -36,6 +36,7 @@ class SearchOptions:
     context: int | None = None
     facets: tuple[str, ...] = ()
     like: str | None = None
+    author: str | None = None
 
     @classmethod
     def read(cls, params: Mapping[str, str], **given: Any) -> "SearchOptions":
@@ -52,7 +53,7 @@ class SearchOptions:
             since=text("since"), until=text("until"), source=text("source"), category=text("category"),
             sort=text("sort") or "relevance", field=text("field"), exact=_flag(params, "exact"),
             context=_number(params, "context", None, 0, MAX_CONTEXT),
-            facets=_facets(params.get("facets", "")),
+            facets=_facets(params.get("facets", "")), author=text("author"),
         )
         return replace(options, **given)
 
@@ -60,11 +61,12 @@ class SearchOptions:
         """Keyword arguments of `Searcher.search`."""
         return {"limit": self.limit, "offset": self.offset, "since": self.since, "until": self.until,
                 "source": self.source, "category": self.category, "sort": self.sort, "field": self.field,
-                "exact": self.exact, "context": self.context, "facets": self.facets, "like": self.like}
+                "exact": self.exact, "context": self.context, "facets": self.facets, "like": self.like,
+                "author": self.author}
 
     @property
     def filtered(self) -> bool:
-        return any((self.since, self.until, self.source, self.category))
+        return any((self.since, self.until, self.source, self.category, self.author))
 
     def query_string(self, **changes: Any) -> str:
         """These options with some changed, as a query string for a link: only what differs from the

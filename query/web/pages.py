@@ -20,7 +20,7 @@ from .options import SearchOptions
 
 TEMPLATES = Path(__file__).parent / "templates"
 Piece = tuple[str, bool]  # a stretch of text, and whether it is a query word
-FACET_LABELS = {"category": "Category", "source": "Source", "year": "Year"}
+FACET_LABELS = {"category": "Category", "source": "Source", "year": "Year", "author": "Author"}
 PAGE_LINKS = 5  # page numbers shown around the current one
 
 
@@ -122,7 +122,7 @@ def active_filters(options: SearchOptions, prefix: str) -> list[tuple[str, str]]
     if options.since or options.until:
         span = options.since if options.since == options.until else f"{options.since or '…'} to {options.until or '…'}"
         shown.append((f"dates {span}", prefix + options.query_string(since=None, until=None, offset=0)))
-    for name in ("source", "category"):
+    for name in ("source", "category", "author"):
         if value := getattr(options, name):
             shown.append((f"{name} {value}", prefix + options.query_string(offset=0, **{name: None})))
     return shown
