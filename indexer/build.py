@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Mapping, Protocol
 
 from .config import Config, default_corpus_dirs, load_config
 from .engines import Engine, EngineWriter, get_engine
@@ -19,7 +19,8 @@ from .generations import DEFAULT_KEEP, Analysis, Generation, GenerationMeta, Ind
 from .manifest import UNKNOWN_MTIME, FileEntry, Manifest, count_changes, file_digest, stat_after_read
 from .models import Article, BuildReport, Notice, Skipped
 from .parallel import read_files
-from .readers import CorpusFile, find_files, read_file, size_problem
+from .readers import LINE_RECORDS, CorpusFile, find_files, format_of, line_hashes, read_file, size_problem
+from .records import Claims, Known, record_hash
 from .runs import locked_run
 from .vectors import with_vectors
 
@@ -45,7 +46,7 @@ class NoProgress:
         pass
 
 
-def duplicate(article: Article, first_path: str) -> Skipped:
+def duplicate(article: Article | Known, first_path: str) -> Skipped:
     return Skipped(article.path, f"duplicate id {article.id!r} (first read from {first_path})", article.line)
 
 
@@ -58,14 +59,30 @@ class Batch:
     probe: Article | None = None
     notices: list[Notice] = field(default_factory=list)  # read anyway, worth a note (an unreadable date)
 
+    def extend(self, other: "Batch") -> None:
+        self.entries.update(other.entries)
+        self.problems.extend(other.problems)
+        self.probe = self.probe or other.probe
+        self.notices.extend(other.notices)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A file's digest taken just before it is read, and the hash of each of its lines for formats whose
+    records are lines (`indexer.readers.LINE_RECORDS`)."""
+
+    digest: str
+    lines: Mapping[int, str]
+
 
 def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Config, progress: Progress,
-                owners: dict[str, str]) -> Batch:
+                claims: Claims) -> Batch:
     """Add the articles of `files` to `writer` and describe each file for the manifest.
 
-    `owners` maps the ids already in the index to their file; an article with one of those ids is
-    skipped as a duplicate (the first file keeps it). A file that vanishes or cannot be read is
-    reported and skipped; it gets no manifest entry, so the next update tries it again.
+    `claims` decides which file keeps an id several files yield (the first in corpus order; the others
+    report a duplicate) and which articles the index already holds unchanged (not written again: an
+    update). A file that vanishes or cannot be read is reported and skipped; it gets no manifest entry,
+    so the next update tries it again.
     """
     batch = Batch({}, [])
     readable = []
@@ -76,13 +93,17 @@ def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Confi
         else:
             readable.append(file)
     # each file is digested, then read, in a parser process when the corpus is large (indexer.parallel)
-    for file, digest, items in read_files(readable, config.max_article_bytes, before=start_file, reader=read_file):
+    for file, fingerprint, items in read_files(readable, config.max_article_bytes, before=start_file, reader=read_file):
         key = file.key
-        if isinstance(digest, OSError):
-            batch.problems.append(Skipped(key, f"cannot read: {digest.strerror or digest}"))
+        if isinstance(fingerprint, OSError):
+            batch.problems.append(Skipped(key, f"cannot read: {fingerprint.strerror or fingerprint}"))
             progress.advance(file.size)
             continue
+        assert isinstance(fingerprint, Fingerprint)
+        mtime = stat_after_read(file)
+        lines = fingerprint.lines if mtime == file.mtime_ns else {}  # changed while read: its lines may differ
         ids: list[str] = []
+        hashes: list[str] = []
         duplicates: list[str] = []
         problems: list[Skipped] = []
         for item in items:
@@ -90,30 +111,40 @@ def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Confi
                 problems.append(item)
             elif isinstance(item, Notice):
                 batch.notices.append(item)
-            elif item.id in owners:
-                problems.append(duplicate(item, owners[item.id]))
+            elif (first := claims.first(item.id, key)) is not None:
+                problems.append(duplicate(item, first))
                 duplicates.append(item.id)
             else:
-                writer.add(item)
-                owners[item.id] = key
+                digest = item.hash if isinstance(item, Known) else lines.get(item.line or 0) or record_hash(item)
+                if isinstance(item, Article) and not claims.unchanged(item.id, key, digest):
+                    writer.add(item)
+                    if batch.probe is None and item.headline:
+                        batch.probe = item
+                claims.claim(item.id, key)
                 ids.append(item.id)
-                if batch.probe is None and item.headline:
-                    batch.probe = item
-        mtime = stat_after_read(file)
+                hashes.append(digest)
         if mtime is None and not ids:
             batch.problems.extend(problems or [Skipped(key, "disappeared while being read")])
         else:
             batch.entries[key] = FileEntry(key, str(file.root), file.size, UNKNOWN_MTIME if mtime is None else mtime,
-                                           digest, tuple(ids), tuple(problems), tuple(duplicates), file.label)
+                                           fingerprint.digest, tuple(ids), tuple(problems), tuple(duplicates), file.label,
+                                           tuple(hashes))
         progress.advance(file.size)
         checkpoint("file-indexed")
     return batch
 
 
-def start_file(file: CorpusFile) -> str:
-    """Run just before a file is read (in a parser process for large corpora): checkpoint, digest."""
+def start_file(file: CorpusFile) -> Fingerprint:
+    """Run just before a file is read (in a parser process for large corpora): checkpoint, digest, line hashes."""
     checkpoint("file-read")
-    return file_digest(file.path, file.size)
+    digest = file_digest(file.path, file.size)
+    lines: Mapping[int, str] = {}
+    if format_of(file.path) in LINE_RECORDS:
+        try:
+            lines = line_hashes(file, file.size)
+        except Exception:  # noqa: BLE001 -- unreadable lines: the reader reports why; the file is hashed per article
+            lines = {}
+    return Fingerprint(digest, lines)
 
 
 def corpus_roots(config: Config, explicit: bool, store: IndexStore) -> tuple[Path, ...]:
@@ -196,7 +227,7 @@ def full_build(store: IndexStore, config: Config, explicit: bool, progress: Prog
 
     def write() -> Batch:
         writer = with_vectors(engine.create(generation), generation, config, notes, update=False)
-        return commit_or_cancel(writer, lambda: index_files(writer, files, config, progress, {}), progress)
+        return commit_or_cancel(writer, lambda: index_files(writer, files, config, progress, Claims()), progress)
 
     before = Manifest.load(previous.path) if previous else None
     return finish_generation(store, engine, generation, write, previous, before, roots, keep, mode, listing_problems,
@@ -241,16 +272,17 @@ def commit_or_cancel(writer: EngineWriter, work: Callable[[], Batch], progress: 
 def finish_generation(store: IndexStore, engine: Engine, generation: Path, write: Callable[[], Batch],
                       previous: Generation | None, before: Manifest | None, roots: Iterable[Path], keep: int, mode: str,
                       listing_problems: list[Skipped], started: float, notes: list[str], config: Config,
-                      kept: Iterable[FileEntry] = (), shared_storage: bool = False) -> BuildReport:
+                      shared_storage: bool = False) -> BuildReport:
     """Write, check, describe, flush, publish and prune a generation; on failure remove it and re-raise.
 
-    `before` is the previous generation's manifest (to count what changed); `kept` are its entries
-    carried over unchanged (updates). `shared_storage`: the generation writes into the serving
-    generation's service index (an in-place update), so a failure must not drop that index.
+    `write` returns the entry of every file of the new generation (an update's include those it kept).
+    `before` is the previous generation's manifest (to count what changed). `shared_storage`: the
+    generation writes into the serving generation's service index (an in-place update), so a failure
+    must not drop that index.
     """
     try:
         batch = write()
-        manifest = Manifest({**{e.path: e for e in kept}, **batch.entries})
+        manifest = Manifest(batch.entries)
         check(engine, generation, manifest.article_count, batch.probe)
         checkpoint("checked")
         manifest.save(generation)

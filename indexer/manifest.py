@@ -1,9 +1,12 @@
 """The manifest of a generation: which corpus file gave which articles, so updates re-read only what changed.
 
 Each generation folder holds `manifest.json`: for every article file, its size, mtime (ns), content
-hash (BLAKE2b), the ids of the articles it gave, and what in it was skipped. An update compares the
-corpus with it: a file whose size and mtime are unchanged is not opened; one whose stat changed is
-hashed, and re-read only if its content changed.
+hash (BLAKE2b), the ids of the articles it gave with a hash of each (`indexer.records`), and what in it
+was skipped. An update compares the corpus with it: a file whose size and mtime are unchanged is not
+opened; one whose stat changed is hashed, and re-read only if its content changed; of a re-read file,
+only the articles whose hash changed are written again.
+
+Version 1 manifests (no article hashes) are still read: their files are re-indexed whole when they change.
 """
 from __future__ import annotations
 
@@ -12,13 +15,14 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .generations import MANIFEST
 from .models import Skipped
 from .readers import CorpusFile
 
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = frozenset({1, VERSION})
 UNKNOWN_MTIME = -1  # the file changed while it was read: re-check it next time
 
 
@@ -35,21 +39,28 @@ class FileEntry:
     skipped: tuple[Skipped, ...] = ()
     duplicates: tuple[str, ...] = ()  # ids skipped because another file already had them
     label: str = ""  # its corpus folder's label when the ids were made (see indexer.readers.folder_labels)
+    hashes: tuple[str, ...] = ()  # one per id (indexer.records); none in a version 1 manifest
 
     def to_json(self) -> dict[str, Any]:
         return {
             "root": self.root, "label": self.label, "size": self.size, "mtime_ns": self.mtime_ns, "digest": self.digest,
-            "ids": list(self.ids), "duplicates": list(self.duplicates),
+            "ids": list(self.ids), "hashes": list(self.hashes), "duplicates": list(self.duplicates),
             "skipped": [[s.path, s.reason, s.line] for s in self.skipped],
         }
 
     @classmethod
     def from_json(cls, path: str, data: Mapping[str, Any]) -> "FileEntry":
+        ids, hashes = tuple(data.get("ids", ())), tuple(data.get("hashes", ()))
         return cls(
             path=path, root=data["root"], size=int(data["size"]), mtime_ns=int(data["mtime_ns"]),
-            digest=str(data["digest"]), ids=tuple(data.get("ids", ())), duplicates=tuple(data.get("duplicates", ())),
+            digest=str(data["digest"]), ids=ids, duplicates=tuple(data.get("duplicates", ())),
             skipped=tuple(Skipped(p, r, line) for p, r, line in data.get("skipped", ())), label=str(data.get("label", "")),
+            hashes=hashes if len(hashes) == len(ids) else (),
         )
+
+    def records(self) -> Iterator[tuple[str, str | None]]:
+        """(id, hash) of each article; the hash is None in an entry of a version 1 manifest."""
+        return zip(self.ids, self.hashes or (None,) * len(self.ids))
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class Manifest:
         """The manifest of a generation, or None if it has none (or an unreadable one): rebuild then."""
         try:
             data = json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
-            if data.get("version") != VERSION:
+            if data.get("version") not in READABLE_VERSIONS:
                 return None
             return cls({p: FileEntry.from_json(p, e) for p, e in data["files"].items()})
         except (OSError, ValueError, KeyError, TypeError):
@@ -159,9 +170,9 @@ class Counts:
 
 
 def count_changes(old: Manifest | None, new: Manifest) -> Counts:
-    """Per article id: new, gone, from a file whose content changed (updated), or untouched."""
+    """Per article id: new, gone, changed (updated: its hash, or without one its file's), or untouched."""
     def owners(manifest: Manifest) -> dict[str, tuple[str, str]]:
-        return {i: (e.path, e.digest) for e in manifest.files.values() for i in e.ids}
+        return {i: (e.path, h or e.digest) for e in manifest.files.values() for i, h in e.records()}
 
     before = owners(old) if old else {}
     after = owners(new)

@@ -13,15 +13,16 @@ import json
 import os
 import re
 import stat as stat_module
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol
 
 from .analysis import normalize
 from .errors import BadArticle
 from .models import Article, Notice, Skipped
+from .records import Known, line_hash
 
-ReadItem = Article | Skipped | Notice
+ReadItem = Article | Skipped | Notice | Known
 
 #: File names that describe a corpus rather than hold an article (compared upper-case, by stem).
 NOT_ARTICLES = frozenset({"README", "SOURCE", "LICENSE", "LICENCE", "CHANGELOG", "COPYING", "NOTICE"})
@@ -43,6 +44,8 @@ class CorpusFile:
     """One article file found under a corpus root.
 
     `label` names the root among several indexed together (see `folder_labels`); "" when it is the only one.
+    `known`: for an update, the records of a JSONL file the serving generation holds, id by line hash
+    (`indexer.records`): the reader yields an unchanged line as `Known` instead of parsing it.
     """
 
     path: Path
@@ -50,6 +53,7 @@ class CorpusFile:
     size: int
     mtime_ns: int
     label: str = ""
+    known: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def rel(self) -> str:
@@ -351,7 +355,8 @@ class RecordNotes:
 
 def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     """One article per line (UTF-8, or UTF-16/32); a broken line is reported with its line number and
-    skipped; fields not used and dates not understood are noticed once for the file."""
+    skipped; fields not used and dates not understood are noticed once for the file. A line `file.known`
+    holds unchanged is not parsed: it comes as `Known`."""
     seen: set[str] = set()
     notes = RecordNotes()
     with open_content(file.path, max_bytes) as stream:
@@ -359,6 +364,10 @@ def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
             if raw is not None and not raw.strip():
                 continue
             try:
+                if file.known and raw is not None and (known := file.known.get(digest := line_hash(number, raw))):
+                    _unique_id(known, seen)
+                    yield Known(known, digest, path_text(file.path), number)
+                    continue
                 if raw is None:
                     raise BadArticle(f"record is {size:,} bytes, over the {max_bytes:,}-byte article size cap")
                 try:
@@ -369,6 +378,18 @@ def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
             except (BadArticle, RecursionError, ValueError) as exc:
                 yield Skipped(path_text(file.path), str(exc) or type(exc).__name__, number)
     yield from notes.notices(file.path)
+
+
+#: Formats whose records are lines: each record's hash is its line's (`line_hashes`), so an update can
+#: tell an unchanged record before parsing it.
+LINE_RECORDS = frozenset({".jsonl"})
+
+
+def line_hashes(file: CorpusFile, max_bytes: int) -> dict[int, str]:
+    """The hash of each line of a JSONL file by number, lines read as `read_jsonl` reads them."""
+    with open_content(file.path, max_bytes) as stream:
+        return {number: line_hash(number, raw) for number, raw, _ in _bounded_lines(_lines_of(stream), max_bytes)
+                if raw is not None and raw.strip()}
 
 
 #: A `.json` feed is read whole, so it may hold at most this many times the article size cap.
@@ -406,10 +427,14 @@ def read_json(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
 
 
 def _unique(article: Article, seen: set[str]) -> Article:
-    if article.id in seen:
-        raise BadArticle(f"duplicate id {article.id!r} in this file")
-    seen.add(article.id)
+    _unique_id(article.id, seen)
     return article
+
+
+def _unique_id(article_id: str, seen: set[str]) -> None:
+    if article_id in seen:
+        raise BadArticle(f"duplicate id {article_id!r} in this file")
+    seen.add(article_id)
 
 
 def article_from_record(record: Any, default_id: str, path: Path, line: int | None = None,

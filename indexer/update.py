@@ -1,4 +1,5 @@
-"""Incremental updates: re-read only added and changed files, drop the articles of removed ones.
+"""Incremental updates: re-read only added and changed files, write only their new and changed articles,
+drop the articles of removed files and records.
 
 Why a new generation rather than changing the serving index in place: the serving generation is
 cloned (hard links, instant), the changes are applied to the clone, the clone is checked and
@@ -8,6 +9,7 @@ killed update leaves the serving generation untouched, and rollback works after 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
@@ -18,9 +20,10 @@ from .config import Config
 from .engines import get_engine
 from .faults import checkpoint
 from .generations import IndexStore
-from .manifest import Manifest, compare
+from .manifest import FileEntry, Manifest, compare
 from .models import BuildReport
-from .readers import CorpusFile, find_files
+from .readers import LINE_RECORDS, CorpusFile, find_files, format_of
+from .records import Claims, moved_only
 from .runs import locked_run
 from .vectors import with_vectors
 
@@ -79,18 +82,18 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
             skipped=tuple(listing_problems + manifest.skipped()), seconds=time.monotonic() - started,
             unchanged=manifest.article_count, mode="update", notes=tuple(notes),
         )
-    # Ids freed by removed or changed files may be claimed by a kept file that had them as duplicates.
-    replaced = {f.key for f in changes.read if f.key in manifest.files}
-    freed = {i for e in changes.gone for i in e.ids} | {i for p in replaced for i in manifest.files[p].ids}
+    order = {f.key: n for n, f in enumerate(files)}
     by_path = {f.key: f for f in files}
-    claimers = {e.path for e in changes.keep if freed.intersection(e.duplicates)}
-    kept = [e for e in changes.keep if e.path not in claimers]
-    to_read: list[CorpusFile] = sorted([*changes.read, *(by_path[p] for p in claimers)], key=lambda f: f.key)
-    owners = {i: e.path for e in kept for i in e.ids}
     engine = get_engine(current.engine, config)
     in_place = stores_elsewhere(engine)
     if in_place:
-        notes.append(f"the {engine.name} engine keeps articles in a service: changes were applied to the serving index in place")
+        notes.append(f"the {engine.name} engine keeps articles in a service: changes were applied to the serving index in place "
+                     f"(changed files re-indexed whole)")
+    # A service index updated in place may still hold articles of an update that failed half way, which
+    # no manifest lists: there a changed file is re-indexed whole (its articles deleted by path first).
+    owners = {i: (e.path, None if in_place else h) for e in manifest.files.values() for i, h in e.records()}
+    claims = Claims(order, {e.path: (*e.ids, *e.duplicates) for e in changes.keep}, owners)
+    to_read = [f if in_place else known_records(f, manifest.files.get(f.key)) for f in changes.read]
     progress.start(sum(f.size for f in to_read))
     generation = store.clone(current.path)
     checkpoint("generation-created")
@@ -99,12 +102,40 @@ def _update(store: IndexStore, config: Config, explicit: bool, progress: Progres
         writer = with_vectors(engine.update(generation), generation, config, notes, update=True)
 
         def apply() -> Batch:
-            for path in sorted({e.path for e in changes.gone} | replaced | claimers):
+            gone = {e.path for e in changes.gone}
+            for path in sorted(gone | ({f.key for f in to_read if f.key in manifest.files} if in_place else set())):
                 writer.delete_path(path)
                 checkpoint("deleted")
-            return index_files(writer, to_read, config, progress, owners)
+            batch = index_files(writer, to_read, config, progress, claims)
+            # Kept files yielding an id that changed hands are read again: they claim it, give it up, or
+            # report their duplicate as coming from another file.
+            again = [e for e in changes.keep if claims.moved((*e.ids, *e.duplicates))]
+            for entry in again if in_place else ():
+                writer.delete_path(entry.path)
+            batch.extend(index_files(writer, [f if in_place else known_records(f, manifest.files[f.key])
+                                              for f in (by_path[e.path] for e in again)], config, NoProgress(), claims))
+            shifted = sum(moved_only(owners[i][1], h) for e in batch.entries.values() for i, h in e.records()
+                          if h and owners.get(i, ("",))[0] == e.path)
+            if shifted:
+                notes.append(f"{shifted:,} of the updated articles only moved to another line (a record above them "
+                             f"was added or removed): their line is stored with them")
+            reread = {e.path for e in again}
+            batch.entries = {**{e.path: e for e in changes.keep if e.path not in reread}, **batch.entries}
+            owned = {i for e in batch.entries.values() for i in e.ids}
+            writer.delete_ids(i for i, (path, _) in owners.items() if i not in owned and path not in gone)
+            checkpoint("deleted")
+            return batch
 
         return commit_or_cancel(writer, apply, progress)
 
     return finish_generation(store, engine, generation, write, current, manifest, roots, keep, "update", listing_problems,
-                             started, notes, config, kept=kept, shared_storage=in_place)
+                             started, notes, config, shared_storage=in_place)
+
+
+def known_records(file: CorpusFile, entry: FileEntry | None) -> CorpusFile:
+    """The file with the records the serving generation holds of it, by line hash, when its reader can
+    tell them unparsed (JSONL) and their ids were made as they would be now (same folder and label)."""
+    if (entry is None or not entry.hashes or entry.root != str(file.root) or entry.label != file.label
+            or format_of(file.path) not in LINE_RECORDS):
+        return file
+    return replace(file, known=dict(zip(entry.hashes, entry.ids)))
