@@ -81,7 +81,7 @@ def _every_word_analysed(monkeypatch: object) -> None:
     """Snippets made the reference way: every word of a sentence analysed, no candidate scan."""
     from query import snippets
 
-    monkeypatch.setattr(snippets, "_candidate_pattern", lambda keys: None)  # type: ignore[attr-defined]
+    monkeypatch.setattr(snippets, "_findable", lambda keys: False)  # type: ignore[attr-defined]
 
 
 def test_the_candidate_scan_gives_the_snippets_that_analysing_every_word_gives(monkeypatch) -> None:
@@ -117,3 +117,22 @@ def test_the_candidate_scan_finds_every_matching_word_of_any_text(parts: list[st
     text = " ".join(parts)
     terms, spans = matching_words(text, matcher)
     assert mark(text, matcher) == (frozenset(terms), tuple(spans))
+
+
+SENTENCE_PARTS = st.sampled_from([". ", "! ", "? ", "Mr. ", "U.S. ", ".\" ", "x" * 160, "rain" * 40, "x" * 300 + "rain", "\u2009", "\n"])
+
+
+@given(st.lists(st.one_of(WORDS, SENTENCE_PARTS), max_size=60), WORDS, st.integers(0, 2))
+def test_a_snippet_highlights_every_matching_word_it_shows(parts: list[str], word: str, context: int) -> None:
+    """A paragraph's words are found once and shared out to its sentences: each snippet of it shows the
+    highlights that marking its own text gives, long sentences cut in pieces (without a space too) included."""
+    from query.snippets import mark
+
+    term = analyze_word(word)
+    if term is None:
+        return
+    matcher = TermMatcher(Term(term))
+    article = Article(id="p", headline="H", body=(" ".join(parts),))
+    for snippet in make_snippets(article, matcher, count=3, context=context):
+        if snippet.matched_terms:  # not the lead shown when nothing matches
+            assert snippet.highlights == mark(snippet.text, matcher)[1]
