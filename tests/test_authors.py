@@ -8,11 +8,15 @@ source lists authors.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import CORPORA
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "opensearch"))
+from opensearch_fixtures import cluster  # noqa: E402,F401 (session fixture: skips without a distribution)
 
 from indexer.bylines import MAX_AUTHOR_CHARS, MAX_AUTHORS, author_names, story_byline
 from indexer.models import Article, Notice, Skipped
@@ -341,12 +345,14 @@ def test_the_web_api_and_page_filter_and_show_authors(indexes_18f: dict[str, Pat
 
 # --- an index built before authors were stored --------------------------------------------------
 
-def build_without_authors(engine: str, corpus: list[Path], index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def build_without_authors(config: object, corpus: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """An index as versions before authors built it: no authors field, no author keywords (and for
-    tantivy no authors weight folded in)."""
+    tantivy and OpenSearch no authors weight folded in)."""
     from indexer import build_index
-    from indexer.config import Config
     from indexer.engines import bm25f
+
+    engine = config.engine  # type: ignore[attr-defined]
+    without = {f: t for f, t in bm25f.folded_weights(config.weights).items() if f != "authors"}  # type: ignore[attr-defined]
 
     if engine == "whoosh":
         from indexer.engines import whoosh as module
@@ -360,6 +366,19 @@ def build_without_authors(engine: str, corpus: list[Path], index: Path, monkeypa
             return older
 
         monkeypatch.setattr(module, "schema", schema)
+    elif engine == "opensearch":
+        from indexer.engines import opensearch as module  # type: ignore[no-redef]
+
+        full_mapping = module.mapping
+
+        def mapping(shards: int, folded: object = None) -> dict:
+            older = full_mapping(shards, without)
+            for properties in (older["mappings"]["properties"], older["mappings"]["properties"][module.VOCABULARY]["properties"]):
+                properties.pop("authors", None)
+                properties.pop("author", None)
+            return older
+
+        monkeypatch.setattr(module, "mapping", mapping)
     else:
         tantivy = pytest.importorskip("tantivy")
         from indexer.engines import tantivy as module  # type: ignore[no-redef]
@@ -376,18 +395,18 @@ def build_without_authors(engine: str, corpus: list[Path], index: Path, monkeypa
             return builder.build()
 
         monkeypatch.setattr(module, "schema", schema)
-        monkeypatch.setattr(module, "folded_weights", lambda weights: {
-            f: t for f, t in bm25f.folded_weights(weights).items() if f != "authors"})
-    build_index(corpus, index, Config(index_dir=index, engine=engine))
+        monkeypatch.setattr(module, "folded_weights", lambda weights: without)
+    build_index(corpus, config=config)  # type: ignore[arg-type]
     monkeypatch.undo()
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", (*ENGINES, "opensearch"))
 def test_an_index_built_before_authors_still_searches_and_says_why_it_cannot_filter(
-        engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     import shutil
+    from dataclasses import replace
 
-    from indexer import update_index
+    from indexer import build_index, update_index
     from indexer.config import Config
     from indexer.errors import QueryError
     from query.searcher import Searcher
@@ -397,7 +416,11 @@ def test_an_index_built_before_authors_still_searches_and_says_why_it_cannot_fil
     for name in ("guardian-world.atom", "wire-message.newsml.xml", "ap-wire.nitf.xml"):
         shutil.copy(WEB / name, corpus / name)
     index = tmp_path / "index"
-    build_without_authors(engine, [corpus], index, monkeypatch)
+    config = Config(index_dir=index, engine=engine)
+    if engine == "opensearch":
+        pytest.importorskip("opensearchpy")
+        config = replace(config, opensearch_url=request.getfixturevalue("cluster").url, opensearch_alias="authors-before")
+    build_without_authors(config, [corpus], monkeypatch)
     with Searcher(index) as searcher:
         for query in ("kabul", "barrier OR kabul", "makoii", "authors:makoii", "authors:mak*", "kabu*", "kabol~",
                       '"thames barrier"'):
@@ -409,13 +432,10 @@ def test_an_index_built_before_authors_still_searches_and_says_why_it_cannot_fil
         with pytest.raises(QueryError, match="built before authors were stored.*rebuild it with: search-index rebuild"):
             searcher.search("kabul", author="Akhtar Mohammad Makoii")
     shutil.copy(WEB / "bbc-world.rss", corpus / "bbc-world.rss")  # an update keeps the older layout
-    report = update_index([corpus], index, Config(index_dir=index, engine=engine))
+    report = update_index([corpus], config=config)
     assert report.added == 3
     with Searcher(index) as searcher:
         assert searcher.search("afghan army").hits[0].authors == ()
-    update_index([corpus], index, Config(index_dir=index, engine=engine))
-    from indexer import build_index
-
-    build_index([corpus], index, Config(index_dir=index, engine=engine))  # a rebuild stores them
+    build_index([corpus], config=config)  # a rebuild stores them
     with Searcher(index) as searcher:
         assert searcher.search("kabul", author="akhtar mohammad makoii").hits[0].authors == ("Akhtar Mohammad Makoii",)

@@ -185,6 +185,13 @@ def mapping(shards: int, folded: Mapping[str, int] | None = None) -> dict[str, A
     }
 
 
+def held_fields(mapped: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The searchable fields that every one of these mappings' properties holds: an index built before
+    authors were stored maps neither their words nor their keywords."""
+    properties = list(mapped)
+    return tuple(f for f in SEARCH_FIELDS if all(f in p and (f != "authors" or "author" in p) for p in properties))
+
+
 def to_document(article: Article, folded: Mapping[str, int] | None = None, held: tuple[str, ...] = SEARCH_FIELDS
                 ) -> dict[str, Any]:
     """The article as an OpenSearch document; SECTIONS only for an index that folds weights in, the authors'
@@ -430,9 +437,7 @@ class OpenSearchIndex(EngineIndex):
         recorded = [m.get("mappings", {}).get("_meta", {}).get(FOLDED_META) for m in mappings.values()]
         #: the weights folded into SECTIONS, None for an index built before it (it adds up fields' scores)
         self.folded: dict[str, int] | None = recorded[0] if recorded and recorded[0] and all(r == recorded[0] for r in recorded) else None
-        mapped = [m.get("mappings", {}).get("properties", {}) for m in mappings.values()]
-        #: an index built before authors were stored maps neither their words nor their keywords
-        self.searchable = tuple(f for f in SEARCH_FIELDS if all(f in p and (f != "authors" or "author" in p) for p in mapped))
+        self.searchable = held_fields(m.get("mappings", {}).get("properties", {}) for m in mappings.values())
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """A complete read: retried while the cluster cannot answer whole (a node just died and its
@@ -600,10 +605,11 @@ class OpenSearchEngine(Engine):
         target = Target(self.url, f"{self.alias}-{directory.name}".lower(), self.alias, self.shards, self.replicas)
         client = connect(self.url)
         _require_not_red(client, self.url)
+        body = mapping(self.shards, self.folded)
         with _errors(self.url):
-            client.indices.create(index=target.index, body=mapping(self.shards, self.folded))
+            client.indices.create(index=target.index, body=body)
         target.save(directory)
-        return OpenSearchWriter(client, target, fresh=True, folded=self.folded)
+        return OpenSearchWriter(client, target, fresh=True, folded=self.folded, held=held_fields([body["mappings"]["properties"]]))
 
     def update(self, directory: Path) -> OpenSearchWriter:
         """Changes applied in place to the generation's index (not transactional: see deploy/OPENSEARCH.md)."""
