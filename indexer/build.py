@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol
 
@@ -93,7 +94,8 @@ def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Confi
         else:
             readable.append(file)
     # each file is digested, then read, in a parser process when the corpus is large (indexer.parallel)
-    for file, fingerprint, items in read_files(readable, config.max_article_bytes, before=start_file, reader=read_file):
+    before = partial(start_file, max_bytes=config.max_article_bytes)
+    for file, fingerprint, items in read_files(readable, config.max_article_bytes, before=before, reader=read_file):
         key = file.key
         if isinstance(fingerprint, OSError):
             batch.problems.append(Skipped(key, f"cannot read: {fingerprint.strerror or fingerprint}"))
@@ -134,14 +136,14 @@ def index_files(writer: EngineWriter, files: Iterable[CorpusFile], config: Confi
     return batch
 
 
-def start_file(file: CorpusFile) -> Fingerprint:
+def start_file(file: CorpusFile, max_bytes: int) -> Fingerprint:
     """Run just before a file is read (in a parser process for large corpora): checkpoint, digest, line hashes."""
     checkpoint("file-read")
     digest = file_digest(file.path, file.size)
     lines: Mapping[int, str] = {}
     if format_of(file.path) in LINE_RECORDS:
         try:
-            lines = line_hashes(file, file.size)
+            lines = line_hashes(file, max_bytes)
         except Exception:  # noqa: BLE001 -- unreadable lines: the reader reports why; the file is hashed per article
             lines = {}
     return Fingerprint(digest, lines)

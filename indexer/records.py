@@ -76,7 +76,7 @@ class Claims:
     def first(self, article_id: str, path: str) -> str | None:
         """The file before `path` that yields this id (the article is then a duplicate), or None."""
         claimed = self._claimed.get(article_id)
-        if claimed is not None and claimed != path:
+        if claimed is not None:  # an earlier file of this run, or this one (an id its reader let through twice)
             return claimed
         unread = self._unread.get(article_id)
         if unread is not None and unread != path and self._order[unread] < self._order.get(path, len(self._order)):

@@ -7,6 +7,7 @@ of the same corpus: same articles stored, same manifest, same duplicate reports.
 """
 from __future__ import annotations
 
+import gzip
 import json
 from html import escape
 from pathlib import Path
@@ -259,6 +260,16 @@ def test_truncated_mid_record_then_completed(tmp_path: Path, engine: str) -> Non
     write_lines(path, lines[:40])  # the write completed, and four more
     report = feeds.update()
     assert counts(report) == (5, 0, 0, 35) and not report.skipped
+
+
+def test_a_gzipped_feed_dump_grows(tmp_path: Path, engine: str) -> None:
+    feeds = Feeds(tmp_path, engine)
+    path = feeds.folders[0] / "wire.jsonl.gz"
+    lines = take(30)
+    path.write_bytes(gzip.compress("".join(lines[:20]).encode()))
+    feeds.build()
+    path.write_bytes(gzip.compress("".join(lines).encode()))
+    assert counts(feeds.update()) == (10, 0, 0, 20)
 
 
 def test_rewritten_in_the_middle(tmp_path: Path, engine: str) -> None:
