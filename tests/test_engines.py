@@ -84,6 +84,7 @@ def test_update_replaces_by_id_and_deletes_by_path(tmp_path: Path, engine: str) 
     writer = engine_.create(generation)
     writer.add(Article(id="x", headline="Old headline about zebras", path="/c/x.txt"))
     writer.add(Article(id="y", headline="Giraffes", path="/c/y.txt"))
+    writer.add(Article(id="z", headline="Lions", path="/c/z.txt"))
     writer.commit()
     writer = engine_.update(generation)
     writer.add(Article(id="x", headline="New headline about okapis", path="/c/x.txt"))
@@ -91,10 +92,35 @@ def test_update_replaces_by_id_and_deletes_by_path(tmp_path: Path, engine: str) 
     writer.commit()
     index = engine_.open(generation)
     try:
-        assert index.doc_count() == 1
+        assert index.doc_count() == 2
         assert index.search(parse("okapis").root, Config().weights, 10).total == 1
         assert index.search(parse("zebras").root, Config().weights, 10).total == 0
         assert index.search(parse("giraffes").root, Config().weights, 10).total == 0
+        # did-you-mean decides on these counts; a deleted article stays in tantivy's term dictionary
+        # until its segment is merged away (the live "Lions" keeps this one), and is not counted
+        counts = [index.doc_frequency(*terms(word)) for word in ("zebras", "okapis", "giraffes", "lions", "headline")]
+        assert counts == [0, 1, 0, 1, 1]
+        assert [index.doc_frequency(*terms(word), "headline") for word in ("zebras", "lions")] == [0, 1]
+    finally:
+        index.close()
+
+
+def test_equal_scores_at_the_cut_go_to_the_first_ids(tmp_path: Path, engine: str) -> None:
+    """Only the hits that can make the page are loaded: the best and every one tied with the last of
+    them, so that a tie is broken by id, never by the order the articles were stored in."""
+    engine_ = get_engine(engine)
+    writer = engine_.create(tmp_path)
+    names = [f"walrus-{n:02d}" for n in (7, 3, 14, 0, 11, 5, 9, 1, 12, 6, 2, 13, 8, 4, 10)]
+    for name in names:
+        writer.add(Article(id=name, headline="Walrus seen on the beach", path=f"/c/{name}.txt"))
+    writer.add(Article(id="walrus-zz", headline="Walrus walrus seen again", path="/c/zz.txt"))
+    writer.commit()
+    index = engine_.open(tmp_path)
+    try:
+        for limit in (1, 4, 16):
+            page = index.search(parse("walrus").root, Config().weights, limit)
+            assert page.total == 16
+            assert [hit.article.id for hit in page.hits] == ["walrus-zz", *sorted(names)][:limit]
     finally:
         index.close()
 

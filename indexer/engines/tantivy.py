@@ -270,6 +270,17 @@ def stores_authors(schema_: tantivy.Schema) -> bool:
     return _has_field(schema_, "authors") and _has_field(schema_, "author")
 
 
+def _contenders(hits: list[tuple[float, tantivy.DocAddress]], limit: int) -> list[tuple[float, tantivy.DocAddress]]:
+    """Of the hits fetched `limit + TIE_MARGIN` deep, those that can be among the best `limit` once
+    equal scores are ordered by id: the `limit` best and the ones tied with the last of them. Only
+    these are loaded (loading and decoding an article costs more than the search: a page of 10 hits
+    loaded 20 articles, a count-only search 11)."""
+    if len(hits) <= limit:
+        return hits
+    cut = sorted((score for score, _ in hits), reverse=True)[limit - 1]
+    return [(score, address) for score, address in hits if score >= cut]
+
+
 def _unreadable(exc: Exception) -> IndexDamaged:
     return IndexDamaged(f"the index could not be read ({exc}); rebuild it with: search-index rebuild")
 
@@ -321,13 +332,21 @@ class TantivyIndex(EngineIndex):
         self._nothing_deleted = sum(int(s.get("max_doc", 0)) for s in segments) == self._searcher.num_docs
         self._folded = read_folded(directory) if _has_field(self._schema, SECTIONS) else None
         self.searchable = SEARCH_FIELDS if stores_authors(self._schema) else tuple(f for f in SEARCH_FIELDS if f != "authors")
+        # an article holds a term in SECTIONS exactly when it holds it in a field folded into it
+        self._sections_hold_all = self._folded is not None and all(self._folded.get(f, 0) > 0 for f in self.searchable)
 
     def doc_count(self) -> int:
         return self._searcher.num_docs
 
     def doc_frequency(self, term: str, field: str | None = None) -> int:
         """Articles holding the term, counted by a query (tantivy's term dictionary counts per field
-        and keeps deleted articles until segments merge)."""
+        and keeps deleted articles until segments merge). With nothing deleted, the dictionary's count
+        of one field is exact and 70x faster: of that field, or of SECTIONS when every field is in it."""
+        if self._nothing_deleted and (field in self.searchable if field else self._sections_hold_all):
+            try:
+                return int(self._searcher.doc_freq(field or SECTIONS, term))
+            except (ValueError, OSError) as exc:
+                raise _unreadable(exc) from None
         fields = [f for f in ((field,) if field else self.searchable) if f in self.searchable]
         query = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, f, term)) for f in fields])
         try:
@@ -371,8 +390,9 @@ class TantivyIndex(EngineIndex):
                                                    order=tantivy.Order.Desc)
             else:
                 result = self._searcher.search(query, limit=limit + TIE_MARGIN, count=True)
+            hits = result.hits if sort_by_date else _contenders(result.hits, limit)
             found = [(EngineHit(from_json(self._searcher.doc(address).get_first("article")), 0.0 if by_field else float(score)), address)
-                     for score, address in result.hits]
+                     for score, address in hits]
             kept = in_stable_order((hit for hit, _ in found), limit, sort_by_date)
             if explain:
                 where = {id(hit): address for hit, address in found}
