@@ -102,7 +102,7 @@ def story_byline(paragraphs: list[str]) -> tuple[tuple[str, ...], list[str]]:
         return (), paragraphs
     first = paragraphs[0]
     if first.rstrip(" .").casefold() == "by":
-        names = []
+        names: list[str] = []
         for index, paragraph in enumerate(paragraphs[1:_HEADER_NAMES + 2], 1):
             if _HEADER_END_RE.match(paragraph):
                 return author_names(names, drop=STORY_OUTLETS), paragraphs[index:]

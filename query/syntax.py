@@ -25,7 +25,8 @@ from indexer.query_tree import leaves as all_leaves
 
 __all__ = ["SEARCH_FIELDS", "And", "Node", "Not", "Or", "ParsedQuery", "Phrase", "Term", "TermMatcher", "edit_distance",
            "parse", "positive_leaves", "restrict", "within_edits"]
-FIELD_ALIASES = {"title": "headline", "highlights": "bullets", "caption": "captions", "text": "body"}
+FIELD_ALIASES = {"title": "headline", "highlights": "bullets", "caption": "captions", "text": "body", "author": "authors",
+                 "byline": "authors"}
 MAX_QUERY_CHARS = 2000
 MAX_FUZZY_EDITS = 2
 MIN_PREFIX_CHARS = 2  # `a*` would expand to a large part of the vocabulary

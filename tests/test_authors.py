@@ -303,6 +303,7 @@ def test_an_author_name_is_searchable_in_a_low_weight_field(indexes_18f: dict[st
     with Searcher(indexes_18f[engine]) as searcher:
         assert hers <= ids(searcher.search("Laura Gerhardt", limit=1000, snippets=0)) and len(hers) == 13
         assert ids(searcher.search("authors:gerhardt", limit=1000, snippets=0)) == hers
+        assert ids(searcher.search("author:gerhardt", limit=1000, snippets=0)) == hers  # as people write it
         explained = searcher.search("authors:gerhardt", limit=1, explain=True).hits[0].explanation
         assert {c.field for c in explained} == {"authors"}
 
