@@ -89,15 +89,16 @@ def read_files(files: list[CorpusFile], max_bytes: int, workers: int | None = No
     from multiprocessing import get_all_start_methods, get_context
 
     workers = default_workers() if workers is None else workers
-    if (workers <= 1 or sum(f.size for f in files) < PARALLEL_MIN_BYTES or "fork" not in get_all_start_methods()
-            or THREADED_LIBRARIES.intersection(sys.modules)):
+    batches = list(_batches(files))  # one batch (one big feed dump) gains nothing: the caller would wait for it
+    if (workers <= 1 or len(batches) < 2 or sum(f.size for f in files) < PARALLEL_MIN_BYTES
+            or "fork" not in get_all_start_methods() or THREADED_LIBRARIES.intersection(sys.modules)):
         for file in files:
             yield (file, *_read_one(file, max_bytes, before, False, reader))
         return
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         pending: deque[tuple[list[CorpusFile], Future[Any]]] = deque()
-        for batch in _batches(files):
+        for batch in batches:
             pending.append((batch, pool.submit(_read_batch, batch, max_bytes, before, reader)))
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                 yield from _finish(pending.popleft())
