@@ -247,10 +247,29 @@ def _article(article_id: str, headline: str, body: list[str], path: Path, **meta
 # --- readers ------------------------------------------------------------------------------------
 
 
+#: A `.txt` file of at least this many lines, none blank and each a single word, is a word list.
+WORD_LIST_LINES = 20
+
+
+def word_list_size(lines: list[str]) -> int:
+    """The number of words when the lines are a word list (a corpus's category or name list), else 0.
+
+    An article has a headline of several words and paragraphs apart: no real article is one word a line
+    for WORD_LIST_LINES lines without a blank one. (Of the 4,459 `.txt` files of BBC, BBC summaries, the
+    bundled corpus, 18F, Reuters and the tests, only Reuters' five `all-*-strings.lc.txt` lists are.)
+    """
+    words = lines[:-1] if lines and not lines[-1].strip() else lines
+    if len(words) < WORD_LIST_LINES or any(len(line.split()) != 1 for line in words):
+        return 0
+    return len(words)
+
+
 def read_txt(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
     """The founding article's layout: headline line, bullet lines, body paragraphs, doubled captions."""
     text = read_text_file(file.path, max_bytes)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if words := word_list_size(lines):
+        raise BadArticle(f"a word list ({words:,} lines of one word each), not an article")
     index = 0
     while index < len(lines) and not lines[index].strip():
         index += 1

@@ -5,7 +5,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import BBC, BUNDLED_CORPUS, DAILYMAIL
+from conftest import BBC, BUNDLED_CORPUS, CORPORA, DAILYMAIL
 
 from indexer.models import Article, Notice, Skipped
 from indexer.readers import CorpusFile, find_files, read_file
@@ -46,6 +46,18 @@ def test_founding_article_sections() -> None:
     assert not set(article.captions) & set(article.body), "a caption must not stay in the body"
     assert article.body[0].startswith("With a deadly weapon tucked under his arm")
     assert "\u00a0" not in " ".join(article.body), "no-break spaces are normalised"
+
+
+def test_word_lists_beside_a_corpus_are_skipped_with_a_reason() -> None:
+    """Reuters-21578 ships its topic, place and name lists as .txt files of one word a line: not articles.
+    Its notes on the categories and its CIA factbook data are prose, and stay articles."""
+    files, _ = find_files([CORPORA / "reuters21578"])
+    read = {f.path.name: list(read_file(f, CAP)) for f in files if f.path.suffix == ".txt"}
+    lists = {name for name, items in read.items() if [type(i) for i in items] == [Skipped]}
+    assert lists == {f"all-{kind}-strings.lc.txt" for kind in ("exchanges", "orgs", "people", "places", "topics")}
+    assert read["all-topics-strings.lc.txt"][0].reason == "a word list (135 lines of one word each), not an article"
+    assert {name: [type(i) for i in read[name]] for name in read.keys() - lists} == {
+        "cat-descriptions_120396.txt": [Article], "feldman-cia-worldfactbook-data.txt": [Article]}
 
 
 def test_every_bbc_file_parses() -> None:
