@@ -51,3 +51,25 @@ def test_update_in_place_keeps_the_serving_index_through_pruning(os_config: Conf
     assert set(client.indices.get_alias(name="nightly-update")) == {first.meta.service["opensearch_index"]}
     with Searcher(config.index_dir, config) as searcher:
         assert searcher.search("zqcluster").total == 1
+
+
+def test_jsonl_records_appended_edited_and_removed_in_place(os_config: Config, tmp_path: Path) -> None:
+    """In place, a changed feed file is re-indexed whole (an update that failed half way may have left
+    articles no manifest lists); the report still counts the records that changed."""
+    import json
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    records = [{"id": f"wire-{n}", "headline": f"Wire story {n}", "body": f"Harbour report number {n}."} for n in range(8)]
+    feed = corpus / "wire.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records[:6]), encoding="utf-8")
+    config = replace(os_config, index_dir=tmp_path / "index", opensearch_alias="nightly-records")
+    build_index([corpus], config=config)
+    records[1]["body"] += " Zqamended after a complaint."
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records[:5] + records[6:]), encoding="utf-8")  # wire-5 gone
+    report = update_index([corpus], config=config)
+    assert (report.added, report.updated, report.removed, report.unchanged, report.indexed) == (2, 1, 1, 4, 7)
+    with Searcher(config.index_dir, config) as searcher:
+        assert [h.id for h in searcher.search("zqamended").hits] == ["wire-1"]
+        assert "wire-5" not in {h.id for h in searcher.search("harbour report", limit=20).hits}
+        assert searcher.search("harbour report", limit=20).total == 7
