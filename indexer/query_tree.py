@@ -90,17 +90,23 @@ def within_slop(positions: Sequence[Sequence[int]], slop: int) -> bool:
 
 @dataclass(frozen=True)
 class And:
+    """Every item must match (a NOT item must not)."""
+
     items: tuple["Node", ...]
     implicit: bool = True  # words side by side, not an explicit AND: may relax to any-word
 
 
 @dataclass(frozen=True)
 class Or:
+    """Any item may match."""
+
     items: tuple["Node", ...]
 
 
 @dataclass(frozen=True)
 class Not:
+    """The item must not match."""
+
     item: "Node"
 
 

@@ -27,6 +27,8 @@ class Snippet:
 
 @dataclass(frozen=True)
 class Hit:
+    """One article found: where it is, its headline and snippets with the query words marked."""
+
     id: str
     path: str
     line: int | None
@@ -68,6 +70,8 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResults:
+    """A page of hits and what the search counted (see `query.Searcher.search`)."""
+
     query: str
     total: int  # articles the ranking lists: with any of the words when the query has several (see all_words)
     fallback: bool  # no article has every word: all the hits have some of them

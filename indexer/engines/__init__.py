@@ -82,6 +82,8 @@ class Contribution:
 
 @dataclass(frozen=True)
 class EngineHit:
+    """A stored article an engine found, with its score."""
+
     article: Article
     score: float
     explanation: tuple[Contribution, ...] = ()  # filled only when search(..., explain=True)
@@ -89,6 +91,8 @@ class EngineHit:
 
 @dataclass(frozen=True)
 class EnginePage:
+    """The hits asked for, best first, and how many articles match in all."""
+
     total: int
     hits: tuple[EngineHit, ...]
 
