@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
 from typing import Callable, Iterator, Mapping, NamedTuple
@@ -194,15 +193,9 @@ def section_terms(article: Article) -> dict[str, str]:
     return {name: analysed_text("\n".join(article.section_text(name))) for name in SECTIONS}
 
 
-@dataclass(frozen=True)
-class AnalysedArticle(Article):
-    """An article with its sections already analysed (done in parser processes, see `indexer.parallel`)."""
-
-    terms: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
-
-
 def article_terms(article: Article) -> Mapping[str, str]:
-    """The analysed sections: precomputed when the article carries them, else computed now."""
+    """The analysed sections: precomputed when the article carries them (`indexer.parallel.AnalysedArticle`),
+    else computed now."""
     terms_ = getattr(article, "terms", None)
     return terms_ if terms_ is not None else section_terms(article)
 

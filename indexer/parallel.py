@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import sys
 from collections import deque
-from dataclasses import fields
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
-from .analysis import AnalysedArticle, section_terms
+from .analysis import section_terms
 from .children import die_with_parent
 from .models import Article
 from .readers import CorpusFile, ReadItem, read_file
@@ -40,6 +40,14 @@ def default_workers() -> int:
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
     return max(1, min(cpus, 8))
+
+
+@dataclass(frozen=True)
+class AnalysedArticle(Article):
+    """An article with its sections already analysed (done in parser processes); defined here, not
+    beside the analyzer, so that a search does not create this dataclass it never uses."""
+
+    terms: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
 
 
 def analysed(article: Article) -> AnalysedArticle:
