@@ -392,7 +392,7 @@ def read_jsonl(file: CorpusFile, max_bytes: int) -> Iterator[ReadItem]:
                 try:
                     record = json.loads(decode(raw))
                 except json.JSONDecodeError as exc:
-                    raise BadArticle(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+                    raise BadArticle(f"invalid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}") from None
                 yield _unique(article_from_record(record, f"{file.rel}:{number}", file.path, number, notes), seen)
             except (BadArticle, RecursionError, ValueError) as exc:
                 yield Skipped(path_text(file.path), str(exc) or type(exc).__name__, number)

@@ -116,12 +116,14 @@ def test_broken_jsonl_lines_are_reported_and_the_rest_read(tmp_path: Path) -> No
     (tmp_path / "feed.jsonl").write_text(
         json.dumps(good) + "\n{not json\n" + json.dumps({"headline": 5, "body": {"x": 1}}) + "\n"
         + json.dumps({"id": "a2", "headline": "Other", "highlights": ["One", "Two"], "body": "B."}) + "\n"
+        + '{"headline": "Tab\tinside"}\n'
     )
     articles, skipped = read_all(tmp_path)
     assert [a.id for a in articles] == ["a1", "a2"]
+    assert skipped[2].reason == "invalid JSON: Invalid control character at column 18"
     assert articles[0].body == ("Text here.", "More text.")
     assert articles[1].bullets == ("One", "Two")
-    assert [s.line for s in skipped] == [2, 3]
+    assert [s.line for s in skipped] == [2, 3, 5]
     assert "invalid JSON" in skipped[0].reason and "body must be a string" in skipped[1].reason
 
 
