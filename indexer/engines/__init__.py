@@ -178,11 +178,16 @@ class EngineIndex(ABC):
         has no close term. Reading a letter's terms and filtering them takes ~5-30 ms at 48k articles.
         """
         for field in ("body", *(f for f in self.searchable if f != "body")):
-            found = within_edits(term, (t for t, _ in self.terms_with_prefix(field, term[:1])), max_edits)
+            found = within_edits(term, self.term_texts(field, term[:1]), max_edits)
             if found:
                 counts = self.doc_frequencies(sorted(set(found)))
                 return list(counts.items())
         return []
+
+    def term_texts(self, field: str, prefix: str) -> Iterable[str]:
+        """The field's terms that start with `prefix`, without their counts (`similar_terms` reads a
+        whole letter's terms and counts only the few close ones)."""
+        return (term for term, _ in self.terms_with_prefix(field, prefix))
 
     def article(self, article_id: str) -> Article | None:
         """The stored article with that id, or None; offered by indexes declaring "article"."""

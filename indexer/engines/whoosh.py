@@ -442,6 +442,16 @@ class WhooshIndex(EngineIndex):
         except Exception as exc:  # see _damaged
             raise _damaged(self._directory, exc) from None
 
+    def term_texts(self, field: str, prefix: str) -> list[str]:
+        """The terms only: whoosh then skips decoding each term's statistics (2x faster, 20 instead of
+        40 ms for a letter of the body's terms at 3k articles)."""
+        if field not in self.searchable:
+            return []
+        try:
+            return [text.decode("utf-8") for text in self._reader.expand_prefix(field, prefix)]
+        except Exception as exc:  # see _damaged
+            raise _damaged(self._directory, exc) from None
+
     def article(self, article_id: str) -> Article | None:
         try:
             stored = self._searcher.document(id=article_id)
