@@ -484,6 +484,8 @@ class WhooshIndex(EngineIndex):
         else:
             ranked = np.lexsort((candidates, -scores[candidates]))[:depth]
             top = candidates[ranked]
+            if top.size > limit:  # only the best and those tied with the last of them can make the page:
+                top = top[scores[top] >= scores[top[limit - 1]]]  # the others' articles are not read
         hits = (
             EngineHit(from_fields(self._searcher.stored_fields(int(d))), float(scores[d]), _explanation(shares, int(d)))
             for d in top
