@@ -245,3 +245,25 @@ def test_within_slop_is_lucenes_sloppy_phrase(positions: list[list[int]], slop: 
     """The shared check (used by the whoosh engine) against the definition, tried exhaustively."""
     by_definition = any(spread(c) <= slop for c in itertools.product(*positions))
     assert within_slop(positions, slop) == by_definition
+
+
+def _levenshtein(a: str, b: str) -> int:
+    """The textbook dynamic programme, every cell computed."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+@given(st.text(alphabet="abcé", max_size=9), st.text(alphabet="abcé", max_size=9), st.integers(0, 3))
+def test_edit_distance_is_levenshtein_up_to_the_limit(a: str, b: str, limit: int) -> None:
+    """Fuzzy words and did-you-mean count edits this way (shared starts and ends are skipped, and the
+    count stops past the limit): the distance itself when within the limit, a larger number otherwise."""
+    from indexer.query_tree import edit_distance
+
+    expected = _levenshtein(a, b)
+    found = edit_distance(a, b, limit)
+    assert found == expected if expected <= limit else found > limit
