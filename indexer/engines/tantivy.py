@@ -310,12 +310,21 @@ def _open_read_only(folder: Path) -> tuple[tantivy.Index, tantivy.Searcher]:
             if not entry.name.endswith(".lock"):
                 os.symlink(entry.path, view / entry.name)
         index = tantivy.Index.open(str(view))
+        index.config_reader(reload_policy="Manual")  # a generation never changes: no thread watching meta.json
         return index, index.searcher()
     finally:
+        _remove_links(view)
+
+
+def _remove_links(view: Path) -> None:
+    """Remove the folder of links and tantivy's lock file, again if the reader `Index.open` started
+    took the lock anew meanwhile (it left 1-3 folders of 40 behind)."""
+    for _ in range(3):
         with suppress(OSError):
-            for entry in os.scandir(view):  # the links and tantivy's lock file
+            for entry in os.scandir(view):
                 os.unlink(entry.path)
             view.rmdir()
+            return
 
 
 def _private_folder() -> Path | None:
