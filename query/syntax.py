@@ -4,6 +4,8 @@ Supported: words (all must match), "quoted phrases", field:word and field:"phras
 (upper case), -word and +word, parentheses, word~N (fuzzy, N edits, default 1), prefix* .
 Lucene's syntax is read as Lucene reads it:
 - `-`, `+` and `!` apply to what follows them: a word, a "phrase" or a (group); `!` is NOT, like `-`.
+  They are operators where a word starts: glued to a word or `)` a `-` is a hyphen ("(H2A)-histone"),
+  and `-` or `+` before a digit is the number's sign ("E2f-1, -2", "+1"), where Lucene would exclude or require.
 - `&&` is AND and `||` is OR.
 - `field:(group)` searches every word of the group in that field (a field inside the group wins).
 - `word^N`, `"phrase"^N` and `(group)^N` weigh those words N times in the score (N > 0, at most 100).
@@ -61,7 +63,9 @@ class ParsedQuery:
 _SUFFIX = r'(?:[~^][^\s()"]*)?'  # `~N` / `^N` glued to a closing quote or parenthesis
 _TOKEN_RE = re.compile(
     r'(?P<lparen>\()|(?P<rparen>\)' + _SUFFIX + r')|'
-    r'(?P<prefix>[-+!])(?=[^\s)])|'  # an operator on what follows: -word, -"a phrase", -(a group)
+    # an operator on what follows (-word, -"a phrase", -(a group)) where a word may start: a `-` glued
+    # to a word or `)` is a hyphen, and `-` or `+` before a digit is the number's sign ("E2f-1, -2", "+1")
+    r'(?P<prefix>(?<![^\s(])(?:!|[-+](?!\d))(?=[^\s)]))|'
     r'(?P<field>[^\s()":]+):(?=[("])|'  # field:(group), field:"phrase"
     r'(?P<quote>"[^"]*"?' + _SUFFIX + r')|'
     r'(?P<word>[^\s()"]+)'

@@ -129,6 +129,18 @@ def test_a_query_that_only_excludes_a_phrase_or_group_is_refused() -> None:
             parse(query)
 
 
+@pytest.mark.parametrize("query,same_as", [
+    ("Histone 2A (H2A)-histone 2B", "Histone 2A (H2A) histone 2B"),  # glued to `)`: a hyphen
+    ('"prime minister"-led talks', '"prime minister" led talks'),
+    ("E2f-1, -2, -3 cells", "E2f-1 2 3 cells"),  # before a digit: the number's sign
+    ("destabilizing +1 nucleosomes", "destabilizing 1 nucleosomes"),
+])
+def test_a_dash_within_text_or_a_sign_before_a_number_is_no_operator(query: str, same_as: str) -> None:
+    """Pasted sentences ("E2f-1, -2, -3", "+1 nucleosomes") must not exclude or require words."""
+    assert parse(query).root == parse(same_as).root
+    assert parse("blair -brown").root != parse("blair brown").root  # a `-` where a word starts still excludes
+
+
 # -- item 10: Lucene's syntax means what it means in Lucene -------------------------------------------
 
 @pytest.mark.parametrize("query,same_as", [
