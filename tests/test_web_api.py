@@ -212,6 +212,15 @@ def test_page_shows_counts_marks_facets_and_paging(client: TestClient, searcher:
     assert f"of {news:,} articles" in visible(narrowed.text) and "category news" in visible(narrowed.text)
 
 
+def test_page_says_how_many_articles_have_every_word(client: TestClient, searcher: Searcher) -> None:
+    results = searcher.search("coronavirus vaccine")
+    assert 0 < results.all_words < results.total  # some articles have both words, more have one
+    page = visible(client.get("/", params={"q": "coronavirus vaccine"}).text)
+    count = f"{results.all_words:,} article{' has' if results.all_words == 1 else 's have'}"
+    assert f"{count} every word, ranked first; then articles with some of them." in page
+    assert "every word" not in visible(client.get("/", params={"q": "coronavirus"}).text)
+
+
 def test_page_offers_the_typed_words_after_a_correction(client: TestClient) -> None:
     page = client.get("/", params={"q": "coronavirsu vaccine"})
     assert "Showing results for coronavirus vaccine . Search instead for coronavirsu vaccine ." in visible(page.text)
