@@ -16,6 +16,7 @@ from .errors import BadArticle
 from .models import Article, Skipped
 from .readers import CorpusFile, ReadItem, _article, _unique, clean, paragraphs, path_text
 from .bylines import author_names
+from .feeds import _local, _without_declaration, nitf_article, nitf_date, safe_xml_parser
 
 #: Summary roles of `description` (IPTC's description-role scheme); any role when the item has no body.
 SUMMARY_ROLES = frozenset({"drol:summary", "drol:abstract", "drol:headline", ""})
@@ -24,16 +25,14 @@ SUMMARY_ROLES = frozenset({"drol:summary", "drol:abstract", "drol:headline", ""}
 def newsml_articles(data: bytes, file: CorpusFile) -> Iterator[ReadItem]:
     """Each text item of a NewsML-G2 document. A lone `newsItem` keeps the file's id, as NITF does;
     items of a `newsMessage` are identified by their `guid` (else `<file>#<number>`)."""
-    from .feeds import _without_declaration, safe_xml_parser
-
     try:
         root = etree.fromstring(_without_declaration(data), safe_xml_parser())
     except etree.XMLSyntaxError as exc:
         raise BadArticle(f"not well-formed XML: {exc}") from None
-    if _local(root) == "newsitem":
+    if _local(root.tag) == "newsitem":
         yield item_article(root, file, file.rel)
         return
-    items = [e for e in root.iter() if _local(e) in ("newsitem", "packageitem", "conceptitem", "knowledgeitem")]
+    items = [e for e in root.iter() if _local(e.tag) in ("newsitem", "packageitem", "conceptitem", "knowledgeitem")]
     if not items:
         raise BadArticle("a NewsML-G2 message without items")
     seen: set[str] = set()
@@ -47,7 +46,7 @@ def newsml_articles(data: bytes, file: CorpusFile) -> Iterator[ReadItem]:
 
 def item_article(item: Any, file: CorpusFile, article_id: str) -> Article:
     """One `newsItem` as an Article; a non-text item is a BadArticle with the item class as reason."""
-    if _local(item) != "newsitem":
+    if _local(item.tag) != "newsitem":
         raise BadArticle(f"a {etree.QName(item).localname}, not a news item")
     meta, content = _child(item, "itemmeta"), _child(item, "contentmeta")
     item_class = _child(meta, "itemclass")
@@ -62,7 +61,7 @@ def item_article(item: Any, file: CorpusFile, article_id: str) -> Article:
         body, described = described, []
     categories = [_name(subject, code=False) for subject in _children(content, "subject")] + _texts(content, "keyword")
     dates = [_texts(content, "contentcreated"), _texts(meta, "firstcreated"), _texts(meta, "versioncreated")]
-    date = next((d for d in (_iso(ds[0]) for ds in dates if ds) if d), None)
+    date = next((d for d in (nitf_date(ds[0]) for ds in dates if ds) if d), None)
     provider = _child(meta, "provider")
     source = clean((provider.get("literal") or _name(provider) or provider.get("qcode", "").split(":")[-1])
                    if provider is not None else "") or None
@@ -81,7 +80,6 @@ def item_article(item: Any, file: CorpusFile, article_id: str) -> Article:
 def _story(item: Any, file: CorpusFile) -> tuple[list[str], list[str], list[str], Article | None]:
     """Body paragraphs, bullets and captions of the item's first text content, and the inline NITF
     article when the story is NITF."""
-    from .feeds import nitf_article
     from .htmltext import html_text
 
     content_set = _child(item, "contentset")
@@ -89,7 +87,7 @@ def _story(item: Any, file: CorpusFile) -> tuple[list[str], list[str], list[str]
         inner = next((e for e in content if isinstance(e.tag, str)), None)
         if inner is None:
             continue
-        if _local(inner) == "nitf":
+        if _local(inner.tag) == "nitf":
             try:
                 nitf = nitf_article(etree.tostring(inner), file)
             except BadArticle:
@@ -103,12 +101,8 @@ def _story(item: Any, file: CorpusFile) -> tuple[list[str], list[str], list[str]
     return [], [], [], None
 
 
-def _local(element: Any) -> str:
-    return etree.QName(element).localname.lower() if isinstance(element.tag, str) else ""
-
-
 def _children(parent: Any, name: str) -> list[Any]:
-    return [] if parent is None else [e for e in parent if _local(e) == name]
+    return [] if parent is None else [e for e in parent if _local(e.tag) == name]
 
 
 def _child(parent: Any, name: str) -> Any:
@@ -129,9 +123,3 @@ def _name(element: Any, code: bool = True) -> str:
     if chosen:
         return clean(" ".join(chosen[0].itertext()))
     return (element.get("qcode") or "").split(":")[-1] if code else ""
-
-
-def _iso(value: str) -> str | None:
-    from .feeds import nitf_date
-
-    return nitf_date(value)
