@@ -192,8 +192,8 @@ class Searcher:
 
         Keyword options mirror the CLI: `since`/`until` (YYYY, YYYY-MM or YYYY-MM-DD, inclusive),
         `source`, `category`, `author` (a whole name, case aside), `sort` ("relevance" or "date", newest
-        first), `explain` (per field and
-        term score contributions), `like` (articles similar to that article id, instead of a query),
+        first), `explain` (per field and term score contributions), `like` (articles similar to that
+        article id, instead of a query),
         `exact` (no did-you-mean correction of words the index lacks), `offset` (hits skipped, for
         paging: ranks start at offset + 1), `facets` (any of "category", "source", "year", "author": the
         matching articles counted per value, in `results.facets`). Wrong argument types raise
