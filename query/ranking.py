@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from indexer.engines import EngineIndex, EnginePage, Filters
+from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters
 
-from .syntax import ParsedQuery
+from .proximity import RERANKED, by_best_sentence, query_words
+from .syntax import ParsedQuery, TermMatcher
 
 
 @dataclass(frozen=True)
@@ -36,20 +37,37 @@ class Ranked:
 
 def all_words_first(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], depth: int,
                     filters: Filters | None = None, by_date: bool = False, explain: bool = False) -> Ranked:
-    """The best `depth` articles: those with every word, best first, then those with some of them.
+    """The best `depth` articles: those with every word, best first, then those with some of them;
+    by relevance, the best RERANKED of each group reordered by their best sentence (query.proximity).
     Sorted by date (newest first): only the articles with every word, when there are any. The
     any-word search is needed for the page only when fewer than `depth` articles have every word;
     otherwise it only counts them."""
     options = {"explain": True} if explain else {}
-    strict = index.search(query.root, weights, depth, filters, by_date, **options)
+    wanted = depth if by_date else max(depth, RERANKED)  # reordering needs the same articles whatever the page
+    strict = index.search(query.root, weights, wanted, filters, by_date, **options)
     relaxed = query.relaxed()
     if relaxed is None or (by_date and strict.total):
         # newest first means one date order: the articles with every word, not a second, partial list
-        return Ranked(strict, query, False, strict.total)
-    missing = depth - len(strict.hits)
-    wide = index.search(relaxed.root, weights, depth if missing > 0 else 1, filters, by_date, **options)
+        return Ranked(_reordered(index, query, weights, strict, (), depth, by_date, explain), query, False, strict.total)
+    missing = wanted - len(strict.hits)
+    wide = index.search(relaxed.root, weights, wanted if missing > 0 else 1, filters, by_date, **options)
     if strict.total == 0:
-        return Ranked(wide, relaxed, True, 0)
+        return Ranked(_reordered(index, relaxed, weights, wide, (), depth, by_date, explain), relaxed, True, 0)
     shown = {hit.article.id for hit in strict.hits}
     partial = tuple(hit for hit in wide.hits if hit.article.id not in shown)[:max(missing, 0)]
-    return Ranked(EnginePage(wide.total, strict.hits + partial), relaxed, False, strict.total)
+    page = _reordered(index, query, weights, EnginePage(wide.total, strict.hits), partial, depth, by_date, explain)
+    return Ranked(page, relaxed, False, strict.total)
+
+
+def _reordered(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], first: EnginePage,
+               then: tuple[EngineHit, ...], depth: int, by_date: bool, explain: bool) -> EnginePage:
+    """`first`'s hits then `then`, cut to `depth`; by relevance, the best RERANKED reordered by their
+    best sentence, each group on its own (the articles with every word stay first)."""
+    hits = first.hits + then
+    if not by_date and len(hits) > 1:
+        pool = hits[:RERANKED]
+        words, matcher = query_words(query.root, index, weights), TermMatcher(query.root)
+        split, top = len(first.hits), max(hit.score for hit in pool)
+        hits = (*by_best_sentence(pool[:split], words, matcher, top, explain),
+                *by_best_sentence(pool[split:], words, matcher, top, explain), *hits[RERANKED:])
+    return EnginePage(first.total, tuple(hits[:depth]))

@@ -293,10 +293,10 @@ class Searcher:
             can_correct = not exact and like is None and supports(index, "similar_terms")
             fixed = corrected(parsed, index) if can_correct else None
             if fixed is not None:
-                ranked = run(fixed[0])
+                ranked = run(fixed.query)
                 if ranked.page.total:
                     texts = [t for h in ranked.page.hits[:3] for t in (h.article.headline, *h.article.body)]
-                    found = suggestion(parsed.text, fixed[1], texts)
+                    found = suggestion(parsed.text, fixed, texts)
             if found is None:
                 ranked = run(parsed)
             page, searched = ranked.page, ranked.searched

@@ -187,6 +187,13 @@ def mark(text: str, matcher: TermMatcher, matches: Callable[[str], bool] | None 
     return frozenset(term for term, _ in found), tuple(span for _, span in found)
 
 
+def matched_sentences(paragraphs: tuple[str, ...], matcher: TermMatcher) -> Iterator[frozenset[str]]:
+    """The distinct matched terms of each sentence of the paragraphs that matches the query, in order
+    (`query.proximity` scores by them), found as the snippets find them."""
+    matches = lru_cache(maxsize=None)(matcher)
+    return (sentence.matched for _, sentence in _Section(paragraphs, matcher, matches).matched())
+
+
 class _Section:
     """A section's sentences, marked where they match, split from their paragraphs only when needed.
 

@@ -31,15 +31,19 @@ class Suggestion:
 
     query: str  # the corrected query text, as shown
     corrections: tuple[tuple[str, str], ...]  # (typed word, searched word)
+    also_typed: tuple[str, ...] = ()  # typed words in a few articles: searched as typed as well
 
     @property
     def message(self) -> str:
-        missing = ", ".join(f'"{typed}"' for typed, _ in self.corrections)
-        return f'Showing results for "{self.query}" (no results for {missing})'
+        missing = ", ".join(f'"{typed}"' for typed, _ in self.corrections if typed not in self.also_typed)
+        rare = ", ".join(f'"{typed}"' for typed in self.also_typed)
+        reasons = [f"no results for {missing}"] if missing else []
+        reasons += [f"also searched as typed, in very few articles: {rare}"] if rare else []
+        return f'Showing results for "{self.query}" ({"; ".join(reasons)})'
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "corrections": [{"typed": t, "searched": s} for t, s in self.corrections],
-                "message": self.message}
+        return {"query": self.query, "message": self.message,
+                "corrections": [{"typed": t, "searched": s, "also_typed": t in self.also_typed} for t, s in self.corrections]}
 
 
 def correction(term: str, index: TermIndex) -> str | None:
@@ -66,22 +70,40 @@ def correction(term: str, index: TermIndex) -> str | None:
     return min(candidates)[-1] if candidates else None
 
 
-def corrected(parsed: ParsedQuery, index: TermIndex) -> tuple[ParsedQuery, dict[str, str]] | None:
-    """The query with its plain words corrected, and the term replacements; None if nothing changed."""
+@dataclass(frozen=True)
+class Corrected:
+    """A query with its plain words corrected: `replacements` maps typed terms to the searched ones;
+    `kept` are the typed terms in a few articles, searched as typed too (a rare word may be right)."""
+
+    query: ParsedQuery
+    replacements: dict[str, str]
+    kept: frozenset[str]
+
+
+def corrected(parsed: ParsedQuery, index: TermIndex) -> Corrected | None:
+    """The query with its plain words corrected; None if nothing changed. Words in capitals are left
+    alone in a query with lower case (an abbreviation the index lacks is no misspelt word)."""
     replacements: dict[str, str] = {}
+    lower_case = any(ch.islower() for ch in parsed.text)  # a query in capitals has no acronyms to tell apart
     for leaf in _plain_terms(parsed.root):
+        if lower_case and _acronym(leaf.typed):
+            continue  # ITAM, SSRI, MPCs
         if leaf.term not in replacements and (better := correction(leaf.term, index)) is not None:
             replacements[leaf.term] = better
     if not replacements:
         return None
-    return ParsedQuery(parsed.text, _replace(parsed.root, replacements), parsed.plain_words), replacements
+    kept = frozenset(t for t in replacements if index.doc_frequency(t) > 0)
+    return Corrected(ParsedQuery(parsed.text, _replace(parsed.root, replacements, kept), parsed.plain_words),
+                     replacements, kept)
 
 
-def suggestion(text: str, replacements: dict[str, str], texts: Iterable[str]) -> Suggestion:
+def suggestion(text: str, fixed: Corrected, texts: Iterable[str]) -> Suggestion:
     """How to show a correction: the typed words replaced by a surface form of the searched terms,
     taken from the found articles' `texts` when one analyses to the term (else the term itself)."""
+    replacements = fixed.replacements
     surface = {term: _surface_form(term, texts) for term in replacements.values()}
     corrections: list[tuple[str, str]] = []
+    also_typed: list[str] = []
 
     def fix(match: Any) -> str:
         word = match.group()
@@ -90,11 +112,13 @@ def suggestion(text: str, replacements: dict[str, str], texts: Iterable[str]) ->
             shown = surface[replacements[term]]
             if (word.lower(), shown) not in corrections:
                 corrections.append((word.lower(), shown))
+                if term in fixed.kept:
+                    also_typed.append(word.lower())
             return shown
         return word
 
     query = WORD_RE.sub(fix, text).lower()
-    return Suggestion(" ".join(query.split()), tuple(corrections))
+    return Suggestion(" ".join(query.split()), tuple(corrections), tuple(also_typed))
 
 
 def _surface_form(term: str, texts: Iterable[str]) -> str:
@@ -107,6 +131,13 @@ def _surface_form(term: str, texts: Iterable[str]) -> str:
     return term
 
 
+def _acronym(typed: str) -> bool:
+    """Whether a typed word is in capitals (a plural s allowed): two letters or more, all upper case."""
+    letters = "".join(ch for ch in typed if ch.isalpha())
+    letters = letters[:-1] if letters.endswith("s") else letters
+    return len(letters) >= 2 and letters.isupper()
+
+
 def _plain_terms(node: Node) -> Iterable[Term]:
     """Plain positive words (not fuzzy, prefix or negated): the ones a typo check applies to."""
     if isinstance(node, Term):
@@ -117,13 +148,15 @@ def _plain_terms(node: Node) -> Iterable[Term]:
             yield from _plain_terms(item)
 
 
-def _replace(node: Node, replacements: dict[str, str]) -> Node:
+def _replace(node: Node, replacements: dict[str, str], kept: frozenset[str]) -> Node:
+    """The tree with typed terms replaced; a `kept` one by itself OR its replacement."""
     if isinstance(node, Term):
         if node.term in replacements and not node.fuzzy and not node.prefix:
-            return Term(replacements[node.term], node.field, boost=node.boost)
+            new = Term(replacements[node.term], node.field, boost=node.boost)
+            return Or((node, new)) if node.term in kept else new
         return node
     if isinstance(node, And):
-        return And(tuple(_replace(i, replacements) for i in node.items), node.implicit)
+        return And(tuple(_replace(i, replacements, kept) for i in node.items), node.implicit)
     if isinstance(node, Or):
-        return Or(tuple(_replace(i, replacements) for i in node.items))
+        return Or(tuple(_replace(i, replacements, kept) for i in node.items))
     return node  # phrases and negated words stay as typed

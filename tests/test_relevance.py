@@ -18,7 +18,7 @@ from indexer.config import Config, load_config
 from indexer.embeddings import model_missing
 from indexer.engines import bm25f
 from query.cli import main as search_cli
-from query import Searcher
+from query import Searcher, proximity
 
 from conftest import KNOWN_ITEMS_DEV, MODEL_DIR, PROJECT_ROOT, SHARED, bbc_id, read_known_items
 
@@ -65,7 +65,7 @@ def test_json_carries_the_suggestion(bbc_index: Path) -> None:
     outcome = CliRunner().invoke(search_cli, ["--index", str(bbc_index), "--json", "Xbox powr cable fire"])
     data = json.loads(outcome.output)
     assert data["suggestion"]["query"] == "xbox power cable fire"
-    assert data["suggestion"]["corrections"] == [{"typed": "powr", "searched": "power"}]
+    assert data["suggestion"]["corrections"] == [{"typed": "powr", "searched": "power", "also_typed": False}]
     assert data["hits"][0]["id"] == bbc_id("tech/015.txt")
 
 
@@ -79,6 +79,21 @@ def test_known_words_are_not_corrected(searcher: Searcher) -> None:
     assert searcher.search("Bellamy fined Souness").suggestion is None
 
 
+def test_a_rare_word_is_searched_as_typed_and_as_corrected(searcher: Searcher) -> None:
+    # "prises" is in one article ("prising Juninho from ..."); "prices" in hundreds
+    results = searcher.search("oil prises", limit=300)
+    assert results.suggestion is not None and results.suggestion.also_typed == ("prises",)
+    assert 'also searched as typed, in very few articles: "prises"' in results.suggestion.message
+    assert "oil price" in " ".join(s.text for s in results.hits[0].snippets).lower()
+    assert bbc_id("sport/276.txt") in [hit.id for hit in results.hits]
+
+
+def test_a_word_in_capitals_is_taken_as_an_abbreviation_not_a_typo(searcher: Searcher) -> None:
+    assert searcher.search("Blair NATU summit").suggestion is None
+    corrected = searcher.search("blair natu summit").suggestion
+    assert corrected is not None and corrected.corrections[0][0] == "natu"
+
+
 def test_fuzzy_syntax_still_works(searcher: Searcher) -> None:
     results = searcher.search("agulera~", exact=True)
     assert results.hits[0].id == bbc_id("entertainment/260.txt")
@@ -90,7 +105,7 @@ def test_explain_splits_each_score_over_fields_and_terms(searcher: Searcher) -> 
     for hit in results.hits:
         assert sum(c.score for c in hit.explanation) == pytest.approx(hit.score)
     top = results.hits[0].explanation
-    assert {c.term for c in top} == {"bellami", "fine", "souness"}
+    assert {c.term for c in top} == {"bellami", "fine", "souness", proximity.EXPLAINED}
     assert {"headline", "body"} <= {c.field for c in top}
 
 

@@ -71,7 +71,7 @@ def test_search_answers_what_search_json_prints(client: TestClient, index: Path,
 
 def test_corrected_query_says_so(client: TestClient) -> None:
     got = client.get("/api/search", params={"q": "coronavirsu vaccine"}).json()
-    assert got["suggestion"]["corrections"] == [{"typed": "coronavirsu", "searched": "coronavirus"}]
+    assert got["suggestion"]["corrections"] == [{"typed": "coronavirsu", "searched": "coronavirus", "also_typed": False}]
 
 
 def test_pages_continue_one_ranking(client: TestClient, searcher: Searcher) -> None:
