@@ -81,7 +81,7 @@ def by_best_sentence(hits: Sequence[EngineHit], words: Sequence[_Word], matcher:
     """The hits reordered by score plus the best-sentence bonus, a share of `top` (the best score of
     the ranking); the score a hit shows includes it. Equal scores in id order, as engines order them."""
     if len(words) < 2:
-        return list(hits)
+        return sorted(hits, key=lambda hit: (-hit.score, hit.article.id))
     scored = []
     for hit in hits:
         share, section = best_sentence(hit.article, words, matcher)

@@ -189,6 +189,13 @@ class EngineIndex(ABC):
         whole letter's terms and counts only the few close ones)."""
         return (term for term, _ in self.terms_with_prefix(field, prefix))
 
+    def field_averages(self) -> Mapping[str, float] | None:
+        """For an index that scores BM25F only approximately (SECTIONS, see `bm25f`): each field's
+        average length in analysed terms over the articles that have it, with which the query layer
+        rescores the best hits by exact BM25F. None when the engine scores it exactly itself, or the
+        index was built before lengths were recorded."""
+        return None
+
     def article(self, article_id: str) -> Article | None:
         """The stored article with that id, or None; offered by indexes declaring "article"."""
         raise ArticleSearchError(f"the {type(self).__name__} cannot fetch an article by id")

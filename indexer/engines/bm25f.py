@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
 from ..query_tree import SEARCH_FIELDS, Node, Phrase, positive_leaves
+from . import Contribution
 
 if TYPE_CHECKING:  # numpy is imported where scores are computed: tantivy and OpenSearch searches never need it
     import numpy as np
@@ -65,8 +66,11 @@ Shares = list[tuple[str, dict[str, "np.ndarray"]]]
 
 
 def score(terms: list[TermStats], weights: dict[str, float], norms: dict[str, np.ndarray], size: int,
-          doc_count: int, explain: bool = False, k1: float = K1) -> tuple[np.ndarray, Shares]:
-    """BM25F scores of all documents; with `explain`, each term's score split over fields by tf share."""
+          doc_count: int, explain: bool = False, k1: float = K1,
+          frequencies: Mapping[str, int] | None = None) -> tuple[np.ndarray, Shares]:
+    """BM25F scores of all documents; with `explain`, each term's score split over fields by tf share.
+    A term's document frequency is counted over the documents given, unless `frequencies` has it (the
+    documents are then some of the index: `rescore`)."""
     import numpy as np
 
     total = np.zeros(size)
@@ -77,7 +81,8 @@ def score(terms: list[TermStats], weights: dict[str, float], norms: dict[str, np
             continue
         tf = np.sum(list(parts.values()), axis=0)
         present = tf > 0
-        weight = term.boost * idf(int(present.sum()), doc_count)
+        frequency = frequencies[term.term] if frequencies is not None else int(present.sum())
+        weight = term.boost * idf(frequency, doc_count)
         term_score = np.zeros(size)
         term_score[present] = weight * tf[present] * (k1 + 1) / (k1 + tf[present])
         total += term_score
@@ -87,7 +92,41 @@ def score(terms: list[TermStats], weights: dict[str, float], norms: dict[str, np
     return total, details
 
 
+def explanation(shares: Shares, docnum: int) -> tuple[Contribution, ...]:
+    """A document's score split over terms and fields (from `score(..., explain=True)`)."""
+    return tuple(
+        Contribution(field, term, float(parts[docnum]))
+        for term, by_field in shares for field, parts in by_field.items() if parts[docnum] > 0
+    )
+
+
 ScoredTerm = tuple[str, float, dict[str, tuple[str, ...]]]
+
+
+def rescore(sections: Sequence[Mapping[str, str]], root: Node, weights: Mapping[str, float],
+            averages: Mapping[str, float], frequencies: Mapping[str, int], doc_count: int,
+            explain: bool = False) -> tuple[np.ndarray, Shares]:
+    """Exact BM25F scores of a few documents from their analysed sections (`analysis.article_terms`),
+    with the index's average field lengths and document frequencies (of each index term): what an
+    engine scoring SECTIONS cannot compute, for the best hits it found. The same scores as whoosh's."""
+    import numpy as np
+    from collections import Counter
+
+    fields = [f for f in SEARCH_FIELDS if (weights.get(f) or 0) > 0 and averages.get(f)]
+    counted = [{f: Counter(doc.get(f, "").split()) for f in fields} for doc in sections]
+    norms = {f: 1.0 - B + B * np.array([sum(c[f].values()) for c in counted], dtype=float) / averages[f] for f in fields}
+    stats, label_frequencies = [], {}
+    for label, boost, by_field in scored_terms(root, fields):
+        postings = {}
+        for field, terms in by_field.items():
+            tfs = np.array([sum(c[field][t] for t in terms) for c in counted], dtype=float)
+            if (ids := np.flatnonzero(tfs)).size:
+                postings[field] = (ids, tfs[ids])
+        stats.append(TermStats(label, boost, postings))
+        # a prefix or fuzzy word's articles: at least those of its commonest expansion
+        label_frequencies[label] = max((frequencies.get(t, 0) for terms in by_field.values() for t in terms), default=0)
+    field_weights = {f: float(weights.get(f) or 1.0) for f in fields}
+    return score(stats, field_weights, norms, len(sections), doc_count, explain, frequencies=label_frequencies)
 
 
 def scored_terms(root: Node, fields: Sequence[str]) -> list[ScoredTerm]:

@@ -46,6 +46,7 @@ RETRY_SECONDS = 10.0  # a read waits at most this long for the cluster to answer
 RETRY_PAUSES = (0.1, 0.2, 0.5, 1.0, 2.0)  # between tries, the last one repeated
 TRANSIENT_STATUS = (429, 502, 503, 504)
 VOCABULARY = "vocabulary"  # per field, each document's distinct terms as keywords
+LENGTHS = "lengths"  # each field's length in analysed terms (exact BM25F: OpenSearchIndex.field_averages)
 FOLDED_META = "folded_weights"  # in the mapping's _meta: the field weights folded into SECTIONS
 MAX_TERM_BYTES = 255  # the whitespace analyzer cuts longer tokens: longer terms are not searchable anyway
 MAX_LISTED_TERMS = 65_535  # terms listed per field and prefix (the cluster's default search.max_buckets)
@@ -168,11 +169,12 @@ def mapping(shards: int, folded: Mapping[str, int] | None = None) -> dict[str, A
         "mappings": {
             "dynamic": "strict",
             "_meta": {FOLDED_META: dict(folded)} if folded else {},
-            "_source": {"excludes": [*SEARCH_FIELDS, SECTIONS, VOCABULARY]},  # the terms are only for searching
+            "_source": {"excludes": [*SEARCH_FIELDS, SECTIONS, VOCABULARY, LENGTHS]},  # the terms are only for searching
             "properties": {
                 "article": {"type": "object", "enabled": False},
                 **{name: text for name in SEARCH_FIELDS},
-                **({SECTIONS: {**text, "index_options": "freqs"}} if folded else {}),
+                **({SECTIONS: {**text, "index_options": "freqs"},
+                    LENGTHS: {"properties": {name: {"type": "integer", "index": False} for name in SEARCH_FIELDS}}} if folded else {}),
                 VOCABULARY: {"properties": {name: {"type": "keyword", "index": False, "ignore_above": MAX_TERM_BYTES}
                                             for name in SEARCH_FIELDS}},
                 "path": {"type": "keyword"},
@@ -192,10 +194,11 @@ def held_fields(mapped: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(f for f in SEARCH_FIELDS if all(f in p and (f != "authors" or "author" in p) for p in properties))
 
 
-def to_document(article: Article, folded: Mapping[str, int] | None = None, held: tuple[str, ...] = SEARCH_FIELDS
-                ) -> dict[str, Any]:
+def to_document(article: Article, folded: Mapping[str, int] | None = None, held: tuple[str, ...] = SEARCH_FIELDS,
+                lengths: bool = False) -> dict[str, Any]:
     """The article as an OpenSearch document; SECTIONS only for an index that folds weights in, the authors'
-    fields only for one that maps them (`held`: not one built before authors were stored)."""
+    fields only for one that maps them (`held`: not one built before authors were stored), the field
+    lengths only for one that maps them (`lengths`)."""
     stored = {f.name: getattr(article, f.name) for f in fields(Article)}  # not an AnalysedArticle's terms
     stored = {k: v for k, v in stored.items() if v not in (None, "", ()) and (k != "authors" or k in held)}
     document: dict[str, Any] = {
@@ -213,6 +216,8 @@ def to_document(article: Article, folded: Mapping[str, int] | None = None, held:
         document[name] = terms[name]
     if folded:
         document[SECTIONS] = folded_text(terms, folded)
+    if lengths:  # only where the field has words: averages are over the articles that have it
+        document[LENGTHS] = {name: size for name in held if (size := len(terms[name].split()))}
     document[VOCABULARY] = {name: sorted(set(terms[name].split())) for name in held}
     return document
 
@@ -230,13 +235,14 @@ class OpenSearchWriter:
     """Sends articles in bulk batches; `fresh` writers own a new concrete index (dropped on cancel)."""
 
     def __init__(self, client: OpenSearch, target: Target, fresh: bool, folded: Mapping[str, int] | None = None,
-                 held: tuple[str, ...] = SEARCH_FIELDS) -> None:
+                 held: tuple[str, ...] = SEARCH_FIELDS, lengths: bool = False) -> None:
         self._client, self._target, self._fresh, self._folded, self._held = client, target, fresh, folded, held
+        self._lengths = lengths
         self._pending: list[dict[str, Any]] = []
         self._pending_bytes = 0
 
     def add(self, article: Article) -> None:
-        document = to_document(article, self._folded, self._held)
+        document = to_document(article, self._folded, self._held, self._lengths)
         self._pending.append({"_index": self._target.index, "_id": article.id, "_source": document})
         self._pending_bytes += sum(len(v) for v in document.values() if isinstance(v, str))
         if len(self._pending) >= BULK_DOCS or self._pending_bytes >= BULK_BYTES:
@@ -438,6 +444,9 @@ class OpenSearchIndex(EngineIndex):
         #: the weights folded into SECTIONS, None for an index built before it (it adds up fields' scores)
         self.folded: dict[str, int] | None = recorded[0] if recorded and recorded[0] and all(r == recorded[0] for r in recorded) else None
         self.searchable = held_fields(m.get("mappings", {}).get("properties", {}) for m in mappings.values())
+        #: whether the articles carry their field lengths (not an index built before they were)
+        self.records_lengths = bool(mappings) and all(LENGTHS in m.get("mappings", {}).get("properties", {}) for m in mappings.values())
+        self._averages: dict[str, float] | None = None
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """A complete read: retried while the cluster cannot answer whole (a node just died and its
@@ -493,6 +502,15 @@ class OpenSearchIndex(EngineIndex):
 
     def counts_exact(self) -> bool:
         return True  # aggregations count live documents only
+
+    def field_averages(self) -> Mapping[str, float] | None:
+        """Averaged once per open generation over the recorded lengths (OpenSearch's BM25 is of SECTIONS)."""
+        if self._averages is None and self.folded is not None and self.records_lengths:
+            body = {"size": 0, "track_total_hits": False,
+                    "aggs": {name: {"avg": {"field": f"{LENGTHS}.{name}"}} for name in self.searchable}}
+            answer = self._call("search", body=body)["aggregations"]
+            self._averages = {name: float(answer[name]["value"]) for name in self.searchable if answer[name]["value"]}
+        return self._averages
 
     def terms_with_prefix(self, field: str, prefix: str) -> list[tuple[str, int]]:
         """A terms aggregation over the field's `vocabulary` (most articles first; at most MAX_LISTED_TERMS),
@@ -609,14 +627,17 @@ class OpenSearchEngine(Engine):
         with _errors(self.url):
             client.indices.create(index=target.index, body=body)
         target.save(directory)
-        return OpenSearchWriter(client, target, fresh=True, folded=self.folded, held=held_fields([body["mappings"]["properties"]]))
+        properties = body["mappings"]["properties"]
+        return OpenSearchWriter(client, target, fresh=True, folded=self.folded, held=held_fields([properties]),
+                                lengths=LENGTHS in properties)
 
     def update(self, directory: Path) -> OpenSearchWriter:
         """Changes applied in place to the generation's index (not transactional: see deploy/OPENSEARCH.md)."""
         target = Target.load(directory)
         client = self._client_for(target)
         index = OpenSearchIndex(client, target)  # exists and not red
-        return OpenSearchWriter(client, target, fresh=False, folded=index.folded, held=index.searchable)
+        return OpenSearchWriter(client, target, fresh=False, folded=index.folded, held=index.searchable,
+                                lengths=index.records_lengths)
 
     def open(self, directory: Path) -> OpenSearchIndex:
         target = Target.load(directory)

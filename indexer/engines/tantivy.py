@@ -49,12 +49,23 @@ _YEAR = 10 ** (_DATE_DIGITS - 4)  # a date key divided by this is its year
 FOLDED = "tantivy-weights.json"  # in the generation folder: the weights folded into SECTIONS
 
 
-def _has_field(schema_: tantivy.Schema, name: str) -> bool:
+def _has_field(schema_: tantivy.Schema, name: str, value: str | int = "") -> bool:
+    """Whether the schema has the field (`value`: one of its type)."""
     try:
-        tantivy.Query.term_query(schema_, name, "")
+        tantivy.Query.term_query(schema_, name, value)
     except ValueError:  # "Field `...` is not defined in the schema."
         return False
     return True
+
+
+def _length_field(name: str) -> str:
+    """The column of a field's length in analysed terms (exact BM25F, see `TantivyIndex.field_averages`)."""
+    return f"length_{name}"
+
+
+def records_lengths(schema_: tantivy.Schema) -> bool:
+    """Whether the index records its field lengths (not one built before they were)."""
+    return _has_field(schema_, _length_field("body"), 0)
 
 
 def read_folded(directory: Path) -> dict[str, int] | None:
@@ -79,6 +90,8 @@ def schema() -> tantivy.Schema:
     for name in ("id", "path", "source", "categories", "author"):  # keywords; the facets' as columns
         builder.add_text_field(name, tokenizer_name=_RAW, index_option="basic", fast=name in FACET_FIELDS.values())
     builder.add_integer_field("date", indexed=True, fast=True)
+    for name in SEARCH_FIELDS:
+        builder.add_integer_field(_length_field(name), fast=True)
     builder.add_bytes_field("article", stored=True)
     return builder.build()
 
@@ -110,14 +123,18 @@ def from_json(data: bytes) -> Article:
     return Article(**record)
 
 
-def to_document(article: Article, folded: Mapping[str, int] | None = None, authors: bool = True) -> tantivy.Document:
+def to_document(article: Article, folded: Mapping[str, int] | None = None, authors: bool = True,
+                lengths: bool = True) -> tantivy.Document:
     """The article as a tantivy document; SECTIONS only for an index that folds weights in (`folded`),
-    the authors only for one that stores them (`authors`: not one built before)."""
+    the authors only for one that stores them (`authors`: not one built before), the field lengths
+    only for one that records them (`lengths`)."""
     doc = tantivy.Document()
     sections = analysis.article_terms(article)
     for name, terms in sections.items():
         if terms and (authors or name != "authors"):
             doc.add_text(name, terms)
+            if lengths:  # only where the field has words: averages are over the articles that have it
+                doc.add_integer(_length_field(name), len(terms.split()))
     if folded and (combined := folded_text(sections, folded)):
         doc.add_text(SECTIONS, combined)
     doc.add_text("id", article.id)
@@ -144,11 +161,12 @@ class TantivyWriter:
         self._replace = replace
         self._folded = folded
         self._authors = stores_authors(index.schema)
+        self._lengths = records_lengths(index.schema)
 
     def add(self, article: Article) -> None:
         if self._replace:
             self._writer.delete_documents_by_term("id", article.id)
-        self._writer.add_document(to_document(article, self._folded, self._authors))
+        self._writer.add_document(to_document(article, self._folded, self._authors, self._lengths))
 
     def delete_path(self, path: str) -> None:
         self._writer.delete_documents_by_term("path", path)
@@ -365,6 +383,15 @@ class TantivyIndex(EngineIndex):
         self.searchable = SEARCH_FIELDS if stores_authors(self._schema) else tuple(f for f in SEARCH_FIELDS if f != "authors")
         # an article holds a term in SECTIONS exactly when it holds it in a field folded into it
         self._sections_hold_all = self._folded is not None and all(self._folded.get(f, 0) > 0 for f in self.searchable)
+        self._averages: dict[str, float] | None = None
+
+    def field_averages(self) -> Mapping[str, float] | None:
+        """Averaged once per open generation from the length columns (tantivy's own BM25 is of SECTIONS)."""
+        if self._averages is None and self._folded is not None and records_lengths(self._schema):
+            answer = self._searcher.aggregate(tantivy.Query.all_query(), {
+                name: {"avg": {"field": _length_field(name)}} for name in self.searchable})
+            self._averages = {name: float(answer[name]["value"]) for name in self.searchable if answer[name]["value"]}
+        return self._averages
 
     def doc_count(self) -> int:
         return self._searcher.num_docs

@@ -26,7 +26,7 @@ from ..errors import IndexDamaged
 from ..models import Article
 from ..parallel import default_workers
 from ..expansion import expand
-from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, bm25f,
+from . import (TIE_MARGIN, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, bm25f,
                in_stable_order, keywords, top_values, year_of)
 
 LIST_SEPARATOR = "\n"
@@ -487,7 +487,7 @@ class WhooshIndex(EngineIndex):
             if top.size > limit:  # only the best and those tied with the last of them can make the page:
                 top = top[scores[top] >= scores[top[limit - 1]]]  # the others' articles are not read
         hits = (
-            EngineHit(from_fields(self._searcher.stored_fields(int(d))), float(scores[d]), _explanation(shares, int(d)))
+            EngineHit(from_fields(self._searcher.stored_fields(int(d))), float(scores[d]), bm25f.explanation(shares, int(d)))
             for d in top
         )
         return EnginePage(int(candidates.size), in_stable_order(hits, limit, sort_by_date))
@@ -592,13 +592,6 @@ def _positions(leaf: Any, field: str, term: str, docs: np.ndarray) -> dict[int, 
 def _searched_fields(weights: Mapping[str, float], held: tuple[str, ...] = SEARCH_FIELDS) -> list[str]:
     """The fields a field-less word is searched in: those the index holds weighted above 0 (all if none is)."""
     return [f for f in held if weights.get(f, 0) > 0] or list(held)
-
-
-def _explanation(shares: bm25f.Shares, docnum: int) -> tuple[Contribution, ...]:
-    return tuple(
-        Contribution(field, term, float(parts[docnum]))
-        for term, by_field in shares for field, parts in by_field.items() if parts[docnum] > 0
-    )
 
 
 class WhooshEngine(Engine):
