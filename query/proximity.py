@@ -12,18 +12,16 @@ snippets' sentence matching, so every engine reorders its hits the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import AbstractSet as Set
 from typing import Mapping, Sequence
 
-from indexer.engines import Contribution, EngineHit, EngineIndex, bm25f
-from indexer.models import Article
-from indexer.query_tree import SEARCH_FIELDS
+from indexer.engines import Contribution, EngineHit, bm25f
 
-from .snippets import matched_sentences
-from .syntax import Node, TermMatcher
+from .evidence import Found
+from .snippets import sentence_terms
 
 RERANKED = 30  # the best articles of a ranking reordered (the gain was the same with 20 or 100)
 SENTENCE_WEIGHT = 0.3  # the bonus of a sentence with every query word, as a share of the top score
-SCAN_CHARS = 20_000  # characters of each section looked at: a huge article costs no more than a long one
 EXPLAINED = "words in one sentence"  # the bonus's label in --explain
 
 
@@ -36,14 +34,11 @@ class _Word:
     weight: float
 
 
-def query_words(root: Node, index: EngineIndex, weights: Mapping[str, float]) -> list[_Word]:
-    """The query's positive words (a phrase by its words), each weighted by its boost times its idf."""
-    fields = [f for f in SEARCH_FIELDS if (weights.get(f) or 0) > 0]
-    scored = bm25f.scored_terms(root, fields)
+def query_words(scored: Sequence[bm25f.ScoredTerm], counts: Mapping[str, int], size: int) -> list[_Word]:
+    """The query's positive words (`bm25f.scored_terms`: a phrase by its words), each weighted by its
+    boost times its idf (`counts`: the index terms' document frequencies; `size`: the articles)."""
     if len(scored) < 2:
         return []  # one word is in every sentence that has it: nothing to reorder by
-    counts = index.doc_frequencies(sorted({t for _, _, by_field in scored for terms in by_field.values() for t in terms}))
-    size = index.doc_count()
     words = []
     for _, boost, by_field in scored:
         terms = frozenset(t for group in by_field.values() for t in group)
@@ -53,38 +48,34 @@ def query_words(root: Node, index: EngineIndex, weights: Mapping[str, float]) ->
     return words
 
 
-def best_sentence(article: Article, words: Sequence[_Word], matcher: TermMatcher) -> tuple[float, str]:
+def best_sentence(found: Found, words: Sequence[_Word]) -> tuple[float, str]:
     """The share of the words' weight in the article's best sentence (0 to 1), and its section."""
     total = sum(w.weight for w in words) or 1.0
     best, where = 0.0, ""
     for section in sorted({f for w in words for f in w.fields}):
-        for matched in matched_sentences(_cut(article.section_text(section)), matcher):
-            share = sum(w.weight for w in words if section in w.fields and not w.terms.isdisjoint(matched))
-            if share > best:
-                best, where = share, section
+        for paragraph, matched in found.sections.get(section, ()):
+            if _share({term for term, _ in matched}, section, words) <= best:
+                continue  # no sentence of the paragraph can do better than the whole paragraph
+            for terms in sentence_terms(paragraph, matched):
+                if (share := _share(terms, section, words)) > best:
+                    best, where = share, section
     return best / total, where
 
 
-def _cut(paragraphs: tuple[str, ...]) -> tuple[str, ...]:
-    """The paragraphs up to SCAN_CHARS characters in all, the last one cut."""
-    kept, left = [], SCAN_CHARS
-    for paragraph in paragraphs:
-        if left <= 0:
-            break
-        kept.append(paragraph[:left])
-        left -= len(paragraph)
-    return tuple(kept)
+def _share(present: Set[str], section: str, words: Sequence[_Word]) -> float:
+    return sum(w.weight for w in words if section in w.fields and not w.terms.isdisjoint(present))
 
 
-def by_best_sentence(hits: Sequence[EngineHit], words: Sequence[_Word], matcher: TermMatcher, top: float,
+def by_best_sentence(hits: Sequence[EngineHit], found: Sequence[Found], words: Sequence[_Word], top: float,
                      explain: bool = False) -> list[EngineHit]:
     """The hits reordered by score plus the best-sentence bonus, a share of `top` (the best score of
-    the ranking); the score a hit shows includes it. Equal scores in id order, as engines order them."""
+    the ranking); `found`: each hit's matching words. The score a hit shows includes the bonus; equal
+    scores are in id order, as engines order them."""
     if len(words) < 2:
         return sorted(hits, key=lambda hit: (-hit.score, hit.article.id))
     scored = []
-    for hit in hits:
-        share, section = best_sentence(hit.article, words, matcher)
+    for hit, words_found in zip(hits, found):
+        share, section = best_sentence(words_found, words)
         bonus = SENTENCE_WEIGHT * top * share
         explanation = (*hit.explanation, Contribution(section, EXPLAINED, bonus)) if explain and bonus else hit.explanation
         scored.append(replace(hit, score=hit.score + bonus, explanation=explanation))

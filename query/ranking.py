@@ -11,12 +11,13 @@ own scores: an article with every word ranks above one with some of them, whatev
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from indexer.analysis import article_terms
 from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, bm25f
 from indexer.query_tree import SEARCH_FIELDS
 
+from .evidence import Found, found_in
 from .proximity import RERANKED, by_best_sentence, query_words
 from .syntax import ParsedQuery, TermMatcher
 
@@ -63,30 +64,36 @@ def all_words_first(index: EngineIndex, query: ParsedQuery, weights: Mapping[str
 
 def _reordered(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], first: EnginePage,
                then: tuple[EngineHit, ...], depth: int, by_date: bool, explain: bool) -> EnginePage:
-    """`first`'s hits then `then`, cut to `depth`; by relevance, the best RERANKED reordered by their
-    best sentence, each group on its own (the articles with every word stay first)."""
+    """`first`'s hits then `then`, cut to `depth`; by relevance, the best RERANKED scored by exact BM25F
+    (where the engine scores it approximately) and reordered by their best sentence, each group on its
+    own (the articles with every word stay first)."""
     hits = first.hits + then
     if not by_date and len(hits) > 1:
-        pool = exact_bm25f(index, query, weights, hits[:RERANKED], explain)
-        words, matcher = query_words(query.root, index, weights), TermMatcher(query.root)
-        split, top = len(first.hits), max(hit.score for hit in pool)
-        hits = (*by_best_sentence(pool[:split], words, matcher, top, explain),
-                *by_best_sentence(pool[split:], words, matcher, top, explain), *hits[RERANKED:])
+        pool, split = hits[:RERANKED], len(first.hits)
+        matcher = TermMatcher(query.root)
+        found = [found_in(hit.article, matcher, index.searchable) for hit in pool]
+        scored = bm25f.scored_terms(query.root, [f for f in SEARCH_FIELDS if (weights.get(f) or 0) > 0])
+        frequencies = index.doc_frequencies(sorted({t for _, _, by_field in scored for terms in by_field.values() for t in terms}))
+        pool = exact_bm25f(index, query, weights, pool, found, frequencies, explain)
+        words, top = query_words(scored, frequencies, index.doc_count()), max(hit.score for hit in pool)
+        hits = (*by_best_sentence(pool[:split], found[:split], words, top, explain),
+                *by_best_sentence(pool[split:], found[split:], words, top, explain), *hits[RERANKED:])
     return EnginePage(first.total, tuple(hits[:depth]))
 
 
-def exact_bm25f(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], hits: tuple[EngineHit, ...],
-                explain: bool) -> tuple[EngineHit, ...]:
+def exact_bm25f(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], hits: Sequence[EngineHit],
+                found: Sequence[Found], frequencies: Mapping[str, int], explain: bool) -> tuple[EngineHit, ...]:
     """On an engine that scores BM25F approximately (one SECTIONS field: its length normalisation is of
-    all fields together), the hits with the exact BM25F scores whoosh gives them, from their analysed
-    text and the index's field lengths (`EngineIndex.field_averages`); the order is made by the caller.
-    SciFact train nDCG@10 on tantivy: 0.708 -> 0.711, as on whoosh (bench/RELEVANCE.md)."""
+    all fields together), the hits with the exact BM25F scores whoosh gives them: the term frequencies
+    counted in the matching words `found`, the lengths the index recorded (`EngineIndex.field_averages`),
+    `frequencies` the query terms' document frequencies; the order is made by the caller. SciFact train
+    nDCG@10 on tantivy: 0.708 -> 0.710 (bench/RELEVANCE.md)."""
     averages = index.field_averages()
     if not averages or not hits:
-        return hits
-    scored = bm25f.scored_terms(query.root, [f for f in SEARCH_FIELDS if (weights.get(f) or 0) > 0])
-    frequencies = index.doc_frequencies(sorted({t for _, _, by_field in scored for terms in by_field.values() for t in terms}))
-    sections = [article_terms(hit.article) for hit in hits]
-    scores, shares = bm25f.rescore(sections, query.root, weights, averages, frequencies, index.doc_count(), explain)
+        return tuple(hits)
+    counts = [{section: words.counts(section) for section in words.sections} for words in found]
+    lengths = [hit.lengths if hit.lengths is not None else
+               {name: len(text.split()) for name, text in article_terms(hit.article).items()} for hit in hits]
+    scores, shares = bm25f.rescore(counts, lengths, query.root, weights, averages, frequencies, index.doc_count(), explain)
     return tuple(replace(hit, score=float(scores[n]), explanation=bm25f.explanation(shares, n) if explain else ())
                  for n, hit in enumerate(hits))

@@ -187,11 +187,22 @@ def mark(text: str, matcher: TermMatcher, matches: Callable[[str], bool] | None 
     return frozenset(term for term, _ in found), tuple(span for _, span in found)
 
 
-def matched_sentences(paragraphs: tuple[str, ...], matcher: TermMatcher) -> Iterator[frozenset[str]]:
-    """The distinct matched terms of each sentence of the paragraphs that matches the query, in order
-    (`query.proximity` scores by them), found as the snippets find them."""
-    matches = lru_cache(maxsize=None)(matcher)
-    return (sentence.matched for _, sentence in _Section(paragraphs, matcher, matches).matched())
+def paragraph_matches(paragraph: str, matcher: TermMatcher, matches: Callable[[str], bool] | None = None) -> list[tuple[str, Span]]:
+    """The words of a paragraph that match the query, as (term, span) in order, found as snippets find
+    them (`query.proximity` counts and places them); none when the substring test rules them out."""
+    return list(_matching_words(paragraph, matcher, matches or matcher)) if matcher.may_match(paragraph) else []
+
+
+def sentence_terms(paragraph: str, found: list[tuple[str, Span]]) -> Iterator[frozenset[str]]:
+    """The distinct matched terms of each sentence of the paragraph that has any, from its `paragraph_matches`."""
+    at = 0
+    for _, end in _sentence_spans(paragraph)[0]:
+        terms = set()
+        while at < len(found) and found[at][1][0] < end:
+            terms.add(found[at][0])
+            at += 1
+        if terms:
+            yield frozenset(terms)
 
 
 class _Section:

@@ -87,6 +87,8 @@ class EngineHit:
     article: Article
     score: float
     explanation: tuple[Contribution, ...] = ()  # filled only when search(..., explain=True)
+    #: each field's length in analysed terms, from an index with `field_averages` (else analysed when needed)
+    lengths: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True)

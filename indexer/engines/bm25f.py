@@ -103,30 +103,28 @@ def explanation(shares: Shares, docnum: int) -> tuple[Contribution, ...]:
 ScoredTerm = tuple[str, float, dict[str, tuple[str, ...]]]
 
 
-def rescore(sections: Sequence[Mapping[str, str]], root: Node, weights: Mapping[str, float],
-            averages: Mapping[str, float], frequencies: Mapping[str, int], doc_count: int,
-            explain: bool = False) -> tuple[np.ndarray, Shares]:
-    """Exact BM25F scores of a few documents from their analysed sections (`analysis.article_terms`),
-    with the index's average field lengths and document frequencies (of each index term): what an
-    engine scoring SECTIONS cannot compute, for the best hits it found. The same scores as whoosh's."""
+def rescore(counts: Sequence[Mapping[str, Mapping[str, int]]], lengths: Sequence[Mapping[str, int]], root: Node,
+            weights: Mapping[str, float], averages: Mapping[str, float], frequencies: Mapping[str, int],
+            doc_count: int, explain: bool = False) -> tuple[np.ndarray, Shares]:
+    """Exact BM25F scores of a few documents from their term frequencies and lengths per field, with
+    the index's average field lengths and document frequencies (of each index term): what an engine
+    scoring SECTIONS cannot compute, for the best hits it found. The same scores as whoosh's."""
     import numpy as np
-    from collections import Counter
 
     fields = [f for f in SEARCH_FIELDS if (weights.get(f) or 0) > 0 and averages.get(f)]
-    counted = [{f: Counter(doc.get(f, "").split()) for f in fields} for doc in sections]
-    norms = {f: 1.0 - B + B * np.array([sum(c[f].values()) for c in counted], dtype=float) / averages[f] for f in fields}
+    norms = {f: 1.0 - B + B * np.array([doc.get(f, 0) for doc in lengths], dtype=float) / averages[f] for f in fields}
     stats, label_frequencies = [], {}
     for label, boost, by_field in scored_terms(root, fields):
         postings = {}
         for field, terms in by_field.items():
-            tfs = np.array([sum(c[field][t] for t in terms) for c in counted], dtype=float)
+            tfs = np.array([sum(doc.get(field, {}).get(t, 0) for t in terms) for doc in counts], dtype=float)
             if (ids := np.flatnonzero(tfs)).size:
                 postings[field] = (ids, tfs[ids])
         stats.append(TermStats(label, boost, postings))
         # a prefix or fuzzy word's articles: at least those of its commonest expansion
         label_frequencies[label] = max((frequencies.get(t, 0) for terms in by_field.values() for t in terms), default=0)
     field_weights = {f: float(weights.get(f) or 1.0) for f in fields}
-    return score(stats, field_weights, norms, len(sections), doc_count, explain, frequencies=label_frequencies)
+    return score(stats, field_weights, norms, len(counts), doc_count, explain, frequencies=label_frequencies)
 
 
 def scored_terms(root: Node, fields: Sequence[str]) -> list[ScoredTerm]:

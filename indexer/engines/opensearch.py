@@ -169,7 +169,7 @@ def mapping(shards: int, folded: Mapping[str, int] | None = None) -> dict[str, A
         "mappings": {
             "dynamic": "strict",
             "_meta": {FOLDED_META: dict(folded)} if folded else {},
-            "_source": {"excludes": [*SEARCH_FIELDS, SECTIONS, VOCABULARY, LENGTHS]},  # the terms are only for searching
+            "_source": {"excludes": [*SEARCH_FIELDS, SECTIONS, VOCABULARY]},  # the terms are only for searching
             "properties": {
                 "article": {"type": "object", "enabled": False},
                 **{name: text for name in SEARCH_FIELDS},
@@ -578,7 +578,8 @@ class OpenSearchIndex(EngineIndex):
         root = expand(root, self)
         body: dict[str, Any] = {
             "query": _query(root, weights, filters, self.folded),
-            "size": min(limit + TIE_MARGIN, MAX_RESULT_WINDOW), "track_total_hits": True, "track_scores": True, "_source": ["article"], "explain": explain,
+            "size": min(limit + TIE_MARGIN, MAX_RESULT_WINDOW), "track_total_hits": True, "track_scores": True,
+            "_source": ["article", LENGTHS], "explain": explain,
         }
         if sort_by_date:
             body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, "_score"]
@@ -588,8 +589,10 @@ class OpenSearchIndex(EngineIndex):
 
         def hit(found: Mapping[str, Any]) -> EngineHit:
             article = from_source(found["_source"])
+            lengths = found["_source"].get(LENGTHS) if self.records_lengths else None
             return EngineHit(article, float(found.get("_score") or 0.0),
-                             _contributions(found["_explanation"], labels, article, self.folded) if explain else ())
+                             _contributions(found["_explanation"], labels, article, self.folded) if explain else (),
+                             {name: int(lengths.get(name, 0)) for name in self.searchable} if lengths is not None else None)
 
         hits = (hit(h) for h in result["hits"]["hits"])
         return EnginePage(int(result["hits"]["total"]["value"]), in_stable_order(hits, limit, sort_by_date))

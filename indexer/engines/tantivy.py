@@ -91,7 +91,7 @@ def schema() -> tantivy.Schema:
         builder.add_text_field(name, tokenizer_name=_RAW, index_option="basic", fast=name in FACET_FIELDS.values())
     builder.add_integer_field("date", indexed=True, fast=True)
     for name in SEARCH_FIELDS:
-        builder.add_integer_field(_length_field(name), fast=True)
+        builder.add_integer_field(_length_field(name), stored=True, fast=True)
     builder.add_bytes_field("article", stored=True)
     return builder.build()
 
@@ -384,10 +384,15 @@ class TantivyIndex(EngineIndex):
         # an article holds a term in SECTIONS exactly when it holds it in a field folded into it
         self._sections_hold_all = self._folded is not None and all(self._folded.get(f, 0) > 0 for f in self.searchable)
         self._averages: dict[str, float] | None = None
+        self._lengths = self._folded is not None and records_lengths(self._schema)
+
+    def _hit(self, doc: tantivy.Document, score: float) -> EngineHit:
+        lengths = {name: int(doc.get_first(_length_field(name)) or 0) for name in self.searchable} if self._lengths else None
+        return EngineHit(from_json(doc.get_first("article")), score, lengths=lengths)
 
     def field_averages(self) -> Mapping[str, float] | None:
         """Averaged once per open generation from the length columns (tantivy's own BM25 is of SECTIONS)."""
-        if self._averages is None and self._folded is not None and records_lengths(self._schema):
+        if self._averages is None and self._lengths:
             answer = self._searcher.aggregate(tantivy.Query.all_query(), {
                 name: {"avg": {"field": _length_field(name)}} for name in self.searchable})
             self._averages = {name: float(answer[name]["value"]) for name in self.searchable if answer[name]["value"]}
@@ -449,7 +454,7 @@ class TantivyIndex(EngineIndex):
             else:
                 result = self._searcher.search(query, limit=limit + TIE_MARGIN, count=True)
             hits = result.hits if sort_by_date else _contenders(result.hits, limit)
-            found = [(EngineHit(from_json(self._searcher.doc(address).get_first("article")), 0.0 if by_field else float(score)), address)
+            found = [(self._hit(self._searcher.doc(address), 0.0 if by_field else float(score)), address)
                      for score, address in hits]
             kept = in_stable_order((hit for hit, _ in found), limit, sort_by_date)
             if explain:
