@@ -301,7 +301,7 @@ def main() -> None:
             for name, make in systems:
                 result = evaluate(collection, make())
                 rows.append((collection.name, len(collection.queries), name,
-                             "  ".join(f"{m} {result[m]:.3f}" for m in metrics), f"{result['ms/query']:.1f}"))
+                             "  ".join(f"{m} {result[m]:.4f}" for m in metrics), f"{result['ms/query']:.1f}"))
                 print(*rows[-1], sep="  ", file=sys.stderr, flush=True)
     if args.markdown:
         print("| collection | queries | system | metrics | ms/query |\n|---|---|---|---|---|")

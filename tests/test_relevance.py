@@ -32,7 +32,7 @@ def searcher(bbc_index: Path) -> Searcher:
 
 
 # MRR@10 every engine must reach on the dev known items (bench/relevance.py prints it beside the
-# baselines): measured 0.944 on whoosh and on tantivy (BM25F on both), bm25s one field 0.921.
+# baselines): measured 0.952 on whoosh, tantivy and OpenSearch, bm25s one field 0.921.
 KNOWN_ITEMS_MRR = 0.93
 
 
@@ -280,10 +280,10 @@ def test_the_count_of_articles_with_every_word_is_shown(bbc_index: Path) -> None
 
 # -- the dev sets on every engine, lexical and with the semantic model ---------------------------------
 
-# Measured by bench/relevance.py (bench/RELEVANCE.md): SciFact train nDCG@10 whoosh 0.703, tantivy 0.702
-# (bm25s one field 0.694, raw tantivy 0.677). The issue asks for 0.71, which no lexical variant tried
-# reached (see bench/RELEVANCE.md); every engine must stay within 0.01 of whoosh.
-SCIFACT_NDCG = 0.70
+# Measured by bench/relevance.py (bench/RELEVANCE.md): SciFact train nDCG@10 whoosh 0.7107, tantivy
+# 0.7101 (bm25s one field 0.694, raw tantivy 0.677): the issue's 0.71, with proximity and the best hits
+# rescored by exact BM25F; every engine must stay within 0.01 of whoosh.
+SCIFACT_NDCG = 0.71
 ENGINE_GAP = 0.01
 # With the semantic model (lexical and semantic rankings fused): the issue's targets.
 SEMANTIC_TARGETS = {"known": 0.95, "scifact": 0.75}
