@@ -2,12 +2,15 @@
 sentence ranks first, on every embedded engine, and --explain shows the bonus."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from indexer import build_index
 from indexer.config import Config
+from indexer.generations import IndexStore
 from query import Searcher, proximity
 
 # The same words in both (so the same BM25F score): "far" has the query's words in two paragraphs,
@@ -22,7 +25,7 @@ OTHERS = [("Rain in Kabul", "Rain fell on Kabul for a third day.", "Schools clos
 
 
 @pytest.fixture(scope="module", params=["whoosh", "tantivy"])
-def searcher(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+def index_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     if request.param != "whoosh":
         pytest.importorskip(request.param)
     corpus = tmp_path_factory.mktemp("proximity-corpus")
@@ -31,6 +34,11 @@ def searcher(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         (corpus / f"{name}.txt").write_text("\n\n".join([headline, *paragraphs]) + "\n", encoding="utf-8")
     index_dir = tmp_path_factory.mktemp(f"proximity-index-{request.param}")
     build_index([corpus], index_dir, Config(index_dir=index_dir, engine=request.param))
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def searcher(index_dir: Path) -> Searcher:
     with Searcher(index_dir) as handle:
         yield handle
 
@@ -53,3 +61,13 @@ def test_explain_shows_the_bonus_in_the_section_of_the_sentence(searcher: Search
     bonus = [part for part in found[0].explanation if part.term == proximity.EXPLAINED]
     assert [part.field for part in bonus] == ["body"]
     assert sum(part.score for part in found[0].explanation) == pytest.approx(found[0].score)
+
+
+def test_a_tantivy_search_rescoring_its_hits_needs_no_numpy(index_dir: Path) -> None:
+    """numpy takes ~60 ms to import: a tantivy search, exact BM25F included, must not pay it at start."""
+    if IndexStore(index_dir).current().engine != "tantivy":
+        pytest.skip("the whoosh engine scores with numpy")
+    script = ("import sys; from query import Searcher; hits = Searcher(sys.argv[1]).search('Jalalabad checkpoints').hits; "
+              "print(hits[0].id, 'numpy' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", script, str(index_dir)], capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["b-near.txt", "False"]

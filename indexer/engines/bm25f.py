@@ -15,6 +15,7 @@ and indexer.engines.opensearch).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
@@ -47,9 +48,7 @@ def length_norm(lengths: np.ndarray, b: float = B) -> np.ndarray:
 
 def idf(doc_frequency: int, doc_count: int) -> float:
     """Lucene's BM25 idf: never negative, even for words in most documents."""
-    import numpy as np
-
-    return float(np.log(1.0 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5)))
+    return math.log(1.0 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5))
 
 
 def combined_tf(term: TermStats, weights: dict[str, float], norms: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
@@ -62,15 +61,13 @@ def combined_tf(term: TermStats, weights: dict[str, float], norms: dict[str, np.
     return parts
 
 
-Shares = list[tuple[str, dict[str, "np.ndarray"]]]
+#: Per term, its score in each document split over fields (arrays or lists, indexed by document).
+Shares = list[tuple[str, dict[str, "np.ndarray | list[float]"]]]
 
 
 def score(terms: list[TermStats], weights: dict[str, float], norms: dict[str, np.ndarray], size: int,
-          doc_count: int, explain: bool = False, k1: float = K1,
-          frequencies: Mapping[str, int] | None = None) -> tuple[np.ndarray, Shares]:
-    """BM25F scores of all documents; with `explain`, each term's score split over fields by tf share.
-    A term's document frequency is counted over the documents given, unless `frequencies` has it (the
-    documents are then some of the index: `rescore`)."""
+          doc_count: int, explain: bool = False, k1: float = K1) -> tuple[np.ndarray, Shares]:
+    """BM25F scores of all documents; with `explain`, each term's score split over fields by tf share."""
     import numpy as np
 
     total = np.zeros(size)
@@ -81,8 +78,7 @@ def score(terms: list[TermStats], weights: dict[str, float], norms: dict[str, np
             continue
         tf = np.sum(list(parts.values()), axis=0)
         present = tf > 0
-        frequency = frequencies[term.term] if frequencies is not None else int(present.sum())
-        weight = term.boost * idf(frequency, doc_count)
+        weight = term.boost * idf(int(present.sum()), doc_count)
         term_score = np.zeros(size)
         term_score[present] = weight * tf[present] * (k1 + 1) / (k1 + tf[present])
         total += term_score
@@ -105,26 +101,30 @@ ScoredTerm = tuple[str, float, dict[str, tuple[str, ...]]]
 
 def rescore(counts: Sequence[Mapping[str, Mapping[str, int]]], lengths: Sequence[Mapping[str, int]], root: Node,
             weights: Mapping[str, float], averages: Mapping[str, float], frequencies: Mapping[str, int],
-            doc_count: int, explain: bool = False) -> tuple[np.ndarray, Shares]:
+            doc_count: int, explain: bool = False, k1: float = K1) -> tuple[list[float], Shares]:
     """Exact BM25F scores of a few documents from their term frequencies and lengths per field, with
     the index's average field lengths and document frequencies (of each index term): what an engine
-    scoring SECTIONS cannot compute, for the best hits it found. The same scores as whoosh's."""
-    import numpy as np
-
+    scoring SECTIONS cannot compute, for the best hits it found. The same formula as `score`, in plain
+    Python: a few dozen documents, and a tantivy or OpenSearch search never imports numpy."""
     fields = [f for f in SEARCH_FIELDS if (weights.get(f) or 0) > 0 and averages.get(f)]
-    norms = {f: 1.0 - B + B * np.array([doc.get(f, 0) for doc in lengths], dtype=float) / averages[f] for f in fields}
-    stats, label_frequencies = [], {}
+    norms = {f: [1.0 - B + B * doc.get(f, 0) / averages[f] for doc in lengths] for f in fields}
+    totals = [0.0] * len(counts)
+    details: Shares = []
     for label, boost, by_field in scored_terms(root, fields):
-        postings = {}
-        for field, terms in by_field.items():
-            tfs = np.array([sum(doc.get(field, {}).get(t, 0) for t in terms) for doc in counts], dtype=float)
-            if (ids := np.flatnonzero(tfs)).size:
-                postings[field] = (ids, tfs[ids])
-        stats.append(TermStats(label, boost, postings))
+        parts = {f: [float(weights.get(f) or 1.0) * sum(doc.get(f, {}).get(t, 0) for t in terms) / norms[f][n]
+                     for n, doc in enumerate(counts)] for f, terms in by_field.items()}
         # a prefix or fuzzy word's articles: at least those of its commonest expansion
-        label_frequencies[label] = max((frequencies.get(t, 0) for terms in by_field.values() for t in terms), default=0)
-    field_weights = {f: float(weights.get(f) or 1.0) for f in fields}
-    return score(stats, field_weights, norms, len(counts), doc_count, explain, frequencies=label_frequencies)
+        frequency = max((frequencies.get(t, 0) for terms in by_field.values() for t in terms), default=0)
+        weight = boost * idf(frequency, doc_count)
+        term_scores = []
+        for n in range(len(counts)):
+            tf = sum(part[n] for part in parts.values())
+            term_scores.append(weight * tf * (k1 + 1) / (k1 + tf) if tf > 0 else 0.0)
+            totals[n] += term_scores[n]
+        if explain:
+            details.append((label, {f: [part[n] / tf * term_scores[n] if (tf := sum(p[n] for p in parts.values())) else 0.0
+                                        for n in range(len(counts))] for f, part in parts.items()}))
+    return totals, details
 
 
 def scored_terms(root: Node, fields: Sequence[str]) -> list[ScoredTerm]:
