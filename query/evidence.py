@@ -8,9 +8,8 @@ words there analysed), not by analysing whole articles: 30 hits cost about 3 ms,
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from indexer.models import Article
 
@@ -22,8 +21,7 @@ from .syntax import TermMatcher
 Paragraph = tuple[str, list[tuple[str, Span]]]
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """One article's matching words: per section, its paragraphs that have any."""
 
     sections: dict[str, list[Paragraph]]

@@ -11,9 +11,9 @@ snippets' sentence matching, so every engine reorders its hits the same way.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import AbstractSet as Set
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 from indexer.engines import Contribution, EngineHit, bm25f
 
@@ -25,8 +25,7 @@ SENTENCE_WEIGHT = 0.3  # the bonus of a sentence with every query word, as a sha
 EXPLAINED = "words in one sentence"  # the bonus's label in --explain
 
 
-@dataclass(frozen=True)
-class _Word:
+class _Word(NamedTuple):
     """A scored query word: its index terms (a prefix's expansions), where it may match, its weight."""
 
     terms: frozenset[str]

@@ -10,8 +10,8 @@ own scores: an article with every word ranks above one with some of them, whatev
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from dataclasses import replace
+from typing import Mapping, NamedTuple, Sequence
 
 from indexer.analysis import article_terms
 from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, bm25f
@@ -22,8 +22,7 @@ from .proximity import RERANKED, by_best_sentence, query_words
 from .syntax import ParsedQuery, TermMatcher
 
 
-@dataclass(frozen=True)
-class Ranked:
+class Ranked(NamedTuple):
     """An engine page in the shared order, and what it holds.
 
     `page.total` counts every article the ranking lists (with any of the words when the query could

@@ -6,7 +6,7 @@ Engine-independent: an engine only answers `doc_frequency(term)` and `similar_te
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, NamedTuple, Protocol
 
 from indexer.analysis import WORD_RE, analyze_word
 
@@ -70,8 +70,7 @@ def correction(term: str, index: TermIndex) -> str | None:
     return min(candidates)[-1] if candidates else None
 
 
-@dataclass(frozen=True)
-class Corrected:
+class Corrected(NamedTuple):
     """A query with its plain words corrected: `replacements` maps typed terms to the searched ones;
     `kept` are the typed terms in a few articles, searched as typed too (a rare word may be right)."""
 
