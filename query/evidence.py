@@ -14,7 +14,7 @@ from typing import Iterable, NamedTuple
 from indexer.models import Article
 
 from .models import Span
-from .snippets import SCAN_CHARS, SCAN_PARAGRAPHS, paragraph_matches
+from .snippets import paragraph_matches, scanned_paragraphs
 from .syntax import TermMatcher
 
 #: A paragraph with matching words, and those words as (index term, span in the paragraph).
@@ -32,18 +32,9 @@ class Found(NamedTuple):
 
 
 def found_in(article: Article, matcher: TermMatcher, sections: Iterable[str]) -> Found:
-    """The matching words of the article's sections, in the first SCAN_CHARS characters and
-    SCAN_PARAGRAPHS paragraphs of each (as snippets: every real article whole, a hostile one bounded)."""
+    """The matching words of the article's sections, in the paragraphs snippets look at
+    (`query.snippets.scanned_paragraphs`: every real article whole, a hostile one bounded)."""
     matches = lru_cache(maxsize=None)(matcher)  # an article repeats its words: ask once per word
-    found: dict[str, list[Paragraph]] = {}
-    for section in sections:
-        kept, left = [], SCAN_CHARS
-        for paragraph in article.section_text(section)[:SCAN_PARAGRAPHS]:
-            if left <= 0:
-                break
-            paragraph = paragraph[:left]
-            left -= len(paragraph)
-            if words := paragraph_matches(paragraph, matcher, matches):
-                kept.append((paragraph, words))
-        found[section] = kept
-    return Found(found)
+    return Found({section: [(paragraph, words) for paragraph in scanned_paragraphs(article.section_text(section))
+                            if (words := paragraph_matches(paragraph, matcher, matches))]
+                  for section in sections})

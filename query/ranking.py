@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Mapping, NamedTuple, Sequence
 
-from indexer.analysis import article_terms
 from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, bm25f
 from indexer.query_tree import SEARCH_FIELDS
 
@@ -88,11 +87,10 @@ def exact_bm25f(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, fl
     `frequencies` the query terms' document frequencies; the order is made by the caller. SciFact train
     nDCG@10 on tantivy: 0.708 -> 0.710 (bench/RELEVANCE.md)."""
     averages = index.field_averages()
-    if not averages or not hits:
+    lengths = [hit.lengths for hit in hits]
+    if not averages or not hits or None in lengths:  # every hit of such an index carries its lengths
         return tuple(hits)
     counts = [{section: words.counts(section) for section in words.sections} for words in found]
-    lengths = [hit.lengths if hit.lengths is not None else
-               {name: len(text.split()) for name, text in article_terms(hit.article).items()} for hit in hits]
     scores, shares = bm25f.rescore(counts, lengths, query.root, weights, averages, frequencies, index.doc_count(), explain)
     return tuple(replace(hit, score=float(scores[n]), explanation=bm25f.explanation(shares, n) if explain else ())
                  for n, hit in enumerate(hits))

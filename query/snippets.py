@@ -195,14 +195,19 @@ def paragraph_matches(paragraph: str, matcher: TermMatcher, matches: Callable[[s
 
 def sentence_terms(paragraph: str, found: list[tuple[str, Span]]) -> Iterator[frozenset[str]]:
     """The distinct matched terms of each sentence of the paragraph that has any, from its `paragraph_matches`."""
-    at = 0
-    for _, end in _sentence_spans(paragraph)[0]:
-        terms = set()
-        while at < len(found) and found[at][1][0] < end:
-            terms.add(found[at][0])
-            at += 1
-        if terms:
-            yield frozenset(terms)
+    return (sentence.matched for sentence in _marked(paragraph, 0, _sentence_spans(paragraph)[0], found) if sentence.matched)
+
+
+def scanned_paragraphs(paragraphs: tuple[str, ...]) -> list[str]:
+    """The paragraphs of a section that are looked at: at most SCAN_PARAGRAPHS of them and SCAN_CHARS
+    characters in all, the last one cut there."""
+    kept, scanned = [], 0
+    for paragraph in paragraphs[:SCAN_PARAGRAPHS]:
+        if scanned >= SCAN_CHARS:
+            break
+        kept.append(paragraph[:SCAN_CHARS - scanned])
+        scanned += len(kept[-1])
+    return kept
 
 
 class _Section:
@@ -214,22 +219,14 @@ class _Section:
     """
 
     def __init__(self, paragraphs: tuple[str, ...], matcher: TermMatcher, matches: Callable[[str], bool]) -> None:
-        self.paragraphs: list[str] = []  # those scanned, the last one cut at SCAN_CHARS
+        self.paragraphs = scanned_paragraphs(paragraphs)  # the last one cut at SCAN_CHARS
         self.split: dict[int, list[_Sentence]] = {}  # paragraph number -> its sentences, once split
-        scanned = 0
-        for paragraph in paragraphs[:SCAN_PARAGRAPHS]:
-            if scanned >= SCAN_CHARS:
-                break
-            paragraph = paragraph[:SCAN_CHARS - scanned]
-            scanned += len(paragraph)
-            self.paragraphs.append(paragraph)
-        if scanned > MARK_CHARS:
+        if sum(map(len, self.paragraphs)) > MARK_CHARS:
             self._mark_within_budget(matcher, matches)
             return
         for number, paragraph in enumerate(self.paragraphs):
             # most paragraphs match nothing: a substring test before the words are looked at
-            found = list(_matching_words(paragraph, matcher, matches)) if matcher.may_match(paragraph) else None
-            if found:
+            if found := paragraph_matches(paragraph, matcher, matches):
                 spans, cut_in_word = _sentence_spans(paragraph)
                 self.split[number] = (_marked(paragraph, number, spans, found) if not cut_in_word else
                                       [_Sentence(text, *mark(text, matcher, matches), number) for text in split_sentences(paragraph)])

@@ -178,6 +178,13 @@ def folds(folded: Mapping[str, int] | None, weights: Mapping[str, float]) -> boo
     return folded is not None and dict(folded) == {f: t for f, t in folded_weights(weights).items() if f in folded}
 
 
+def field_lengths(sections: Mapping[str, str]) -> dict[str, int]:
+    """Each field's length in analysed terms (`sections`: an article's analysed fields), for the fields
+    that have any: what tantivy and OpenSearch record for exact BM25F (averages are over the articles
+    that have the field, as `length_norm` takes them)."""
+    return {name: size for name, terms in sections.items() if (size := len(terms.split()))}
+
+
 def folded_text(sections: Mapping[str, str], folded: Mapping[str, int]) -> str:
     """An article's SECTIONS text: each field's analysed terms repeated as its folded weight says."""
     return " ".join(terms for name, terms in sections.items() if terms for _ in range(folded.get(name, 0)))

@@ -40,7 +40,7 @@ from ..models import Article
 from ..expansion import expand
 from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, bm25f,
                in_stable_order, keywords, summed_contributions, top_values, year_of)
-from .bm25f import SECTIONS, folded_text, folded_weights, folds
+from .bm25f import SECTIONS, field_lengths, folded_text, folded_weights, folds
 
 RETRY_SECONDS = 10.0  # a read waits at most this long for the cluster to answer whole again
 RETRY_PAUSES = (0.1, 0.2, 0.5, 1.0, 2.0)  # between tries, the last one repeated
@@ -216,8 +216,8 @@ def to_document(article: Article, folded: Mapping[str, int] | None = None, held:
         document[name] = terms[name]
     if folded:
         document[SECTIONS] = folded_text(terms, folded)
-    if lengths:  # only where the field has words: averages are over the articles that have it
-        document[LENGTHS] = {name: size for name in held if (size := len(terms[name].split()))}
+    if lengths:
+        document[LENGTHS] = field_lengths({name: terms[name] for name in held})
     document[VOCABULARY] = {name: sorted(set(terms[name].split())) for name in held}
     return document
 

@@ -36,7 +36,7 @@ from ..models import Article
 from ..expansion import expand
 from . import (TIE_MARGIN, Contribution, Engine, EngineHit, EngineIndex, EnginePage, Facets, Filters, bm25f,
                in_stable_order, keywords, summed_contributions, top_values)
-from .bm25f import SECTIONS, folded_text, folded_weights, folds
+from .bm25f import SECTIONS, field_lengths, folded_text, folded_weights, folds
 
 HEAP_BYTES = 256 * 1024 * 1024  # the writer's memory budget, shared by its threads
 _RAW = "raw"
@@ -130,11 +130,11 @@ def to_document(article: Article, folded: Mapping[str, int] | None = None, autho
     only for one that records them (`lengths`)."""
     doc = tantivy.Document()
     sections = analysis.article_terms(article)
-    for name, terms in sections.items():
-        if terms and (authors or name != "authors"):
-            doc.add_text(name, terms)
-            if lengths:  # only where the field has words: averages are over the articles that have it
-                doc.add_integer(_length_field(name), len(terms.split()))
+    held = {name: terms for name, terms in sections.items() if terms and (authors or name != "authors")}
+    for name, terms in held.items():
+        doc.add_text(name, terms)
+    for name, size in (field_lengths(held) if lengths else {}).items():
+        doc.add_integer(_length_field(name), size)
     if folded and (combined := folded_text(sections, folded)):
         doc.add_text(SECTIONS, combined)
     doc.add_text("id", article.id)
