@@ -44,33 +44,42 @@ def all_words_first(index: EngineIndex, query: ParsedQuery, weights: Mapping[str
     any-word search is needed for the page only when fewer than `depth` articles have every word;
     otherwise it only counts them."""
     options = {"explain": True} if explain else {}
-    wanted = depth if by_date else max(depth, RERANKED)  # reordering needs the same articles whatever the page
+    scored = _reordered_by(index, query, weights, by_date)
+    wanted = max(depth, RERANKED) if scored else depth  # reordering needs the same articles whatever the page
     strict = index.search(query.root, weights, wanted, filters, by_date, **options)
     relaxed = query.relaxed()
     if relaxed is None or (by_date and strict.total):
         # newest first means one date order: the articles with every word, not a second, partial list
-        return Ranked(_reordered(index, query, weights, strict, (), depth, by_date, explain), query, False, strict.total)
+        return Ranked(_reordered(index, query, weights, strict, (), depth, scored, explain), query, False, strict.total)
     missing = wanted - len(strict.hits)
     wide = index.search(relaxed.root, weights, wanted if missing > 0 else 1, filters, by_date, **options)
     if strict.total == 0:
-        return Ranked(_reordered(index, relaxed, weights, wide, (), depth, by_date, explain), relaxed, True, 0)
+        return Ranked(_reordered(index, relaxed, weights, wide, (), depth, scored, explain), relaxed, True, 0)
     shown = {hit.article.id for hit in strict.hits}
     partial = tuple(hit for hit in wide.hits if hit.article.id not in shown)[:max(missing, 0)]
-    page = _reordered(index, query, weights, EnginePage(wide.total, strict.hits), partial, depth, by_date, explain)
+    page = _reordered(index, query, weights, EnginePage(wide.total, strict.hits), partial, depth, scored, explain)
     return Ranked(page, relaxed, False, strict.total)
 
 
+def _reordered_by(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float],
+                  by_date: bool) -> list[bm25f.ScoredTerm] | None:
+    """The query's scored words when its best hits are reordered, else None: sorted by date, or one
+    word (no sentence bonus to give) on an engine whose scores are exact already, the engine's order
+    stands."""
+    scored = bm25f.scored_terms(query.root, [f for f in SEARCH_FIELDS if (weights.get(f) or 0) > 0])
+    return scored if not by_date and (len(scored) > 1 or index.field_averages()) else None
+
+
 def _reordered(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], first: EnginePage,
-               then: tuple[EngineHit, ...], depth: int, by_date: bool, explain: bool) -> EnginePage:
-    """`first`'s hits then `then`, cut to `depth`; by relevance, the best RERANKED scored by exact BM25F
-    (where the engine scores it approximately) and reordered by their best sentence, each group on its
-    own (the articles with every word stay first)."""
+               then: tuple[EngineHit, ...], depth: int, scored: list[bm25f.ScoredTerm] | None, explain: bool) -> EnginePage:
+    """`first`'s hits then `then`, cut to `depth`; with `scored` (`_reordered_by`), the best RERANKED
+    scored by exact BM25F (where the engine scores it approximately) and reordered by their best
+    sentence, each group on its own (the articles with every word stay first)."""
     hits = first.hits + then
-    if not by_date and len(hits) > 1:
+    if scored and len(hits) > 1:
         pool, split = hits[:RERANKED], len(first.hits)
         matcher = TermMatcher(query.root)
         found = [found_in(hit.article, matcher, index.searchable) for hit in pool]
-        scored = bm25f.scored_terms(query.root, [f for f in SEARCH_FIELDS if (weights.get(f) or 0) > 0])
         frequencies = index.doc_frequencies(sorted({t for _, _, by_field in scored for terms in by_field.values() for t in terms}))
         pool = exact_bm25f(index, query, weights, pool, found, frequencies, explain)
         words, top = query_words(scored, frequencies, index.doc_count()), max(hit.score for hit in pool)
