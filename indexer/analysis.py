@@ -15,7 +15,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from itertools import compress
-from typing import Callable, Iterator, Mapping, NamedTuple
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import Stemmer
 
@@ -142,6 +142,17 @@ def analysed_text(text: str) -> str:
         except UnicodeEncodeError:
             pass
     return python_analysed_text(text)
+
+
+def native_word_matcher(exact: Iterable[str], prefixes: Iterable[str]) -> Callable[[str], list[tuple[str, tuple[int, int]]]] | None:
+    """With the native analyzer, a scan that gives (term, span) of each word of a text whose term is
+    one of `exact` or starts with one of `prefixes`, as `matching_words` does (it raises
+    UnicodeEncodeError on lone surrogates); None without it."""
+    if NATIVE is None:
+        return None
+    import article_search_native
+
+    return article_search_native.WordMatcher(NATIVE, sorted(exact), list(prefixes)).matching  # type: ignore[no-any-return]
 
 
 def matching_words(text: str, predicate: Callable[[str], bool]) -> tuple[list[str], list[tuple[int, int]]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from indexer.analysis import WORD_RE, analyze_word, matching_words
 from indexer.models import Article
@@ -152,9 +152,19 @@ def _candidates(text: str, keys: frozenset[str]) -> list[int] | None:
     return found
 
 
-def _matching_words(text: str, matcher: TermMatcher, matches: Callable[[str], bool]) -> Iterator[tuple[str, Span]]:
+def _matching_words(text: str, matcher: TermMatcher, matches: Callable[[str], bool]) -> Iterable[tuple[str, Span]]:
     """(term, span) of each word of the text whose term matches, in order, as `matching_words` gives
-    them, but only the words at one of the `_candidates` are analysed."""
+    them: by the native analyzer when installed, else `_scanned_words`."""
+    if matcher.native is not None:
+        try:
+            return matcher.native(text)
+        except UnicodeEncodeError:  # lone surrogates: a Rust string cannot hold them
+            pass
+    return _scanned_words(text, matcher, matches)
+
+
+def _scanned_words(text: str, matcher: TermMatcher, matches: Callable[[str], bool]) -> Iterator[tuple[str, Span]]:
+    """`_matching_words` in Python: only the words at one of the `_candidates` are analysed."""
     keys = matcher.keys
     candidates = _candidates(text, keys) if keys is not None and _findable(keys) else None
     if candidates is None:
@@ -190,7 +200,9 @@ def mark(text: str, matcher: TermMatcher, matches: Callable[[str], bool] | None 
 def paragraph_matches(paragraph: str, matcher: TermMatcher, matches: Callable[[str], bool] | None = None) -> list[tuple[str, Span]]:
     """The words of a paragraph that match the query, as (term, span) in order, found as snippets find
     them (`query.proximity` counts and places them); none when the substring test rules them out."""
-    return list(_matching_words(paragraph, matcher, matches or matcher)) if matcher.may_match(paragraph) else []
+    if matcher.native is None and not matcher.may_match(paragraph):
+        return []
+    return list(_matching_words(paragraph, matcher, matches or matcher))
 
 
 def sentence_terms(paragraph: str, found: list[tuple[str, Span]]) -> Iterator[frozenset[str]]:
@@ -236,7 +248,7 @@ class _Section:
         this long is no real article: its cost is bounded, not its snippets made best)."""
         marked_chars = 0
         for number, paragraph in enumerate(self.paragraphs):
-            if not (matcher.may_match(paragraph) and next(_matching_words(paragraph, matcher, matches), None) is not None):
+            if not (matcher.may_match(paragraph) and next(iter(_matching_words(paragraph, matcher, matches)), None) is not None):
                 continue
             sentences = []
             for text in split_sentences(paragraph):

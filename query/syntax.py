@@ -19,7 +19,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 
-from indexer.analysis import WORD_RE, analyze_word, fold, normalize, search_key, term_key, terms
+from indexer.analysis import WORD_RE, analyze_word, fold, native_word_matcher, normalize, search_key, term_key, terms
 from indexer.errors import QueryError
 from indexer.query_tree import (SEARCH_FIELDS, And, Node, Not, Or, Phrase, Term, edit_distance, is_required,
                                 positive_leaves, required, restrict, transform, within_edits)
@@ -375,6 +375,9 @@ class TermMatcher:
                 key_terms.add(leaf.term)
         keys = {term_key(t) for t in key_terms}
         self.keys: frozenset[str] | None = None if self.fuzzy or None in keys else frozenset(keys)  # type: ignore[arg-type]
+        # the native analyzer finds the matching words of a text in one call (no fuzzy words: their
+        # edit distance is tested in Python)
+        self.native = None if self.fuzzy else native_word_matcher(self.exact, self.prefixes)
 
     def __call__(self, term: str) -> bool:
         return (

@@ -18,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer import analysis
-from indexer.analysis import WORD_RE, python_analysed_text, python_tokens
+from indexer.analysis import WORD_RE, matching_words, python_analysed_text, python_tokens
+from query import snippets
+from query.syntax import TermMatcher, parse
 
 from conftest import BBC, CORPORA, DAILYMAIL
 
@@ -106,3 +108,37 @@ WORDISH = st.text(alphabet=st.sampled_from("aAbeEiIsSyY019 '’_-.\u00e9\u00c9\u
 def test_generated_text(text: str) -> None:
     assert native_tokens(text) == reference_tokens(text)
     assert NATIVE.analysed_text(text) == python_analysed_text(text)  # type: ignore[union-attr]
+
+
+def reference_matches(text: str, matcher: TermMatcher) -> list[tuple[str, tuple[int, int]]]:
+    """The matching words as the reference analyzer finds them, every word analysed."""
+    return list(zip(*matching_words(text, matcher)))
+
+
+@pytest.mark.parametrize("corpus", ["bbc", "18f", "reuters", "dailymail"])
+def test_matching_words_of_whole_articles_are_the_same(corpus: str) -> None:
+    """The native matching-word scan (snippets, BM25F rescoring and proximity read it from every hit)
+    against the reference, and against the Python substring scan it replaces, for queries made of
+    each article's own words: three words, one of them as a prefix."""
+    texts = corpus_texts()[corpus][::10]
+    assert len(texts) > 50
+    differences = []
+    for number, text in enumerate(texts):
+        terms = [t for t in analysis.terms(text) if len(t) > 3][number % 7::41][:3]
+        if not terms:
+            continue
+        query = " ".join([*terms[:-1], terms[-1][:4] + "*"])
+        matcher = TermMatcher(parse(query).root)
+        assert matcher.native is not None
+        reference = reference_matches(text, matcher)
+        if list(matcher.native(text)) != reference or list(snippets._scanned_words(text, matcher, matcher)) != reference:
+            differences.append((number, query))
+    assert differences == []
+
+
+def test_matching_words_fall_back_on_lone_surrogates_and_fuzzy_words() -> None:
+    matcher = TermMatcher(parse("bank rates").root)
+    text = "Bank \ud800 rates and the bank's rate"
+    assert list(snippets._matching_words(text, matcher, matcher)) == reference_matches(text, matcher) == [
+        ("bank", (0, 4)), ("rate", (7, 12)), ("bank", (21, 27)), ("rate", (28, 32))]
+    assert TermMatcher(parse("bank~").root).native is None  # edit distances are tested in Python

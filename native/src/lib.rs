@@ -185,9 +185,41 @@ impl Analyzer {
     }
 }
 
+/// The words of a text that match a query's terms, found with the analyzer: what snippets, BM25F
+/// rescoring and proximity read from each hit (query/snippets.py `_matching_words` is the reference).
+#[pyclass(frozen)]
+struct WordMatcher {
+    analyzer: Py<Analyzer>,
+    exact: HashSet<String>,
+    prefixes: Vec<String>,
+}
+
+#[pymethods]
+impl WordMatcher {
+    /// `exact`: terms that match; `prefixes`: a term that starts with one of them matches too.
+    #[new]
+    fn new(analyzer: Py<Analyzer>, exact: Vec<String>, prefixes: Vec<String>) -> Self {
+        WordMatcher { analyzer, exact: exact.into_iter().collect(), prefixes }
+    }
+
+    /// (term, (start, end)) of each matching word in order; offsets are character indices.
+    fn matching<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Vec<(Bound<'py, PyString>, (usize, usize))>> {
+        let mut out = Vec::new();
+        self.analyzer.get().analyse(py, text, |word, term| {
+            if let Some(term) = term {
+                if self.exact.contains(term) || self.prefixes.iter().any(|p| term.starts_with(p.as_str())) {
+                    out.push((PyString::new(py, term), (word.start, word.end)));
+                }
+            }
+        })?;
+        Ok(out)
+    }
+}
+
 #[pymodule]
 fn article_search_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UNIDATA_VERSION", UNIDATA_VERSION)?;
     m.add_class::<Analyzer>()?;
+    m.add_class::<WordMatcher>()?;
     Ok(())
 }
