@@ -2,8 +2,8 @@
 section for exact BM25F (`query.ranking.exact_bm25f`) and placed in sentences for proximity
 (`query.proximity`).
 
-Found as snippets find them (`query.snippets.paragraph_matches`: a substring scan, and only the
-words there analysed), not by analysing whole articles: 30 hits cost about 3 ms, not 15.
+Found as snippets find them (`query.snippets.matched_paragraphs`), not by analysing whole articles:
+30 hits cost about 3 ms, not 15. The hits shown pass them on to their snippets, which do not look again.
 """
 from __future__ import annotations
 
@@ -13,12 +13,8 @@ from typing import Iterable, NamedTuple
 
 from indexer.models import Article
 
-from .models import Span
-from .snippets import paragraph_matches, scanned_paragraphs
+from .snippets import Paragraph, matched_paragraphs, scanned_paragraphs
 from .syntax import TermMatcher
-
-#: A paragraph with matching words, and those words as (index term, span in the paragraph).
-Paragraph = tuple[str, list[tuple[str, Span]]]
 
 
 class Found(NamedTuple):
@@ -28,13 +24,12 @@ class Found(NamedTuple):
 
     def counts(self, section: str) -> Counter[str]:
         """How often each matched term occurs in the section (its term frequencies)."""
-        return Counter(term for _, words in self.sections.get(section, ()) for term, _ in words)
+        return Counter(term for _, _, words in self.sections.get(section, ()) for term, _ in words)
 
 
 def found_in(article: Article, matcher: TermMatcher, sections: Iterable[str]) -> Found:
     """The matching words of the article's sections, in the paragraphs snippets look at
     (`query.snippets.scanned_paragraphs`: every real article whole, a hostile one bounded)."""
     matches = lru_cache(maxsize=None)(matcher)  # an article repeats its words: ask once per word
-    return Found({section: [(paragraph, words) for paragraph in scanned_paragraphs(article.section_text(section))
-                            if (words := paragraph_matches(paragraph, matcher, matches))]
+    return Found({section: matched_paragraphs(scanned_paragraphs(article.section_text(section)), matcher, matches)
                   for section in sections})

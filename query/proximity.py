@@ -52,7 +52,7 @@ def best_sentence(found: Found, words: Sequence[_Word]) -> tuple[float, str]:
     total = sum(w.weight for w in words) or 1.0
     best, where = 0.0, ""
     for section in sorted({f for w in words for f in w.fields}):
-        for paragraph, matched in found.sections.get(section, ()):
+        for _, paragraph, matched in found.sections.get(section, ()):
             if _share({term for term, _ in matched}, section, words) <= best:
                 continue  # no sentence of the paragraph can do better than the whole paragraph
             for terms in sentence_terms(paragraph, matched):

@@ -27,13 +27,16 @@ class Ranked(NamedTuple):
     `page.total` counts every article the ranking lists (with any of the words when the query could
     be relaxed); `all_words` those with every word, which come first; `fallback` is True when no
     article has every word (the page then lists articles with some of them). `searched` is the
-    query whose matches `page.total` counts (facets count the same articles).
+    query whose matches `page.total` counts (facets count the same articles). `evidence`: the matching
+    words of the best hits, by article id, found while reordering them (their snippets reuse them: the
+    query and its relaxation have the same words, so one `TermMatcher` serves both).
     """
 
     page: EnginePage
     searched: ParsedQuery
     fallback: bool
     all_words: int
+    evidence: Mapping[str, Found]
 
 
 def all_words_first(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], depth: int,
@@ -50,15 +53,17 @@ def all_words_first(index: EngineIndex, query: ParsedQuery, weights: Mapping[str
     relaxed = query.relaxed()
     if relaxed is None or (by_date and strict.total):
         # newest first means one date order: the articles with every word, not a second, partial list
-        return Ranked(_reordered(index, query, weights, strict, (), depth, scored, explain), query, False, strict.total)
+        page, evidence = _reordered(index, query, weights, strict, (), depth, scored, explain)
+        return Ranked(page, query, False, strict.total, evidence)
     missing = wanted - len(strict.hits)
     wide = index.search(relaxed.root, weights, wanted if missing > 0 else 1, filters, by_date, **options)
     if strict.total == 0:
-        return Ranked(_reordered(index, relaxed, weights, wide, (), depth, scored, explain), relaxed, True, 0)
+        page, evidence = _reordered(index, relaxed, weights, wide, (), depth, scored, explain)
+        return Ranked(page, relaxed, True, 0, evidence)
     shown = {hit.article.id for hit in strict.hits}
     partial = tuple(hit for hit in wide.hits if hit.article.id not in shown)[:max(missing, 0)]
-    page = _reordered(index, query, weights, EnginePage(wide.total, strict.hits), partial, depth, scored, explain)
-    return Ranked(page, relaxed, False, strict.total)
+    page, evidence = _reordered(index, query, weights, EnginePage(wide.total, strict.hits), partial, depth, scored, explain)
+    return Ranked(page, relaxed, False, strict.total, evidence)
 
 
 def _reordered_by(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float],
@@ -71,21 +76,24 @@ def _reordered_by(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, 
 
 
 def _reordered(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], first: EnginePage,
-               then: tuple[EngineHit, ...], depth: int, scored: list[bm25f.ScoredTerm] | None, explain: bool) -> EnginePage:
+               then: tuple[EngineHit, ...], depth: int, scored: list[bm25f.ScoredTerm] | None,
+               explain: bool) -> tuple[EnginePage, dict[str, Found]]:
     """`first`'s hits then `then`, cut to `depth`; with `scored` (`_reordered_by`), the best RERANKED
     scored by exact BM25F (where the engine scores it approximately) and reordered by their best
-    sentence, each group on its own (the articles with every word stay first)."""
-    hits = first.hits + then
+    sentence, each group on its own (the articles with every word stay first). With the page, the
+    matching words found in the reordered hits, by article id."""
+    hits, evidence = first.hits + then, {}
     if scored and len(hits) > 1:
         pool, split = hits[:RERANKED], len(first.hits)
         matcher = TermMatcher(query.root)
         found = [found_in(hit.article, matcher, index.searchable) for hit in pool]
+        evidence = {hit.article.id: words for hit, words in zip(pool, found)}
         frequencies = index.doc_frequencies(sorted({t for _, _, by_field in scored for terms in by_field.values() for t in terms}))
         pool = exact_bm25f(index, query, weights, pool, found, frequencies, explain)
         words, top = query_words(scored, frequencies, index.doc_count()), max(hit.score for hit in pool)
         hits = (*by_best_sentence(pool[:split], found[:split], words, top, explain),
                 *by_best_sentence(pool[split:], found[split:], words, top, explain), *hits[RERANKED:])
-    return EnginePage(first.total, tuple(hits[:depth]))
+    return EnginePage(first.total, tuple(hits[:depth])), evidence
 
 
 def exact_bm25f(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, float], hits: Sequence[EngineHit],

@@ -14,6 +14,7 @@ from indexer.expansion import expand
 from indexer.generations import VECTOR_IDS, IndexStore
 
 from .models import Hit, SearchResults, Serving
+from .evidence import Found
 from .ranking import Ranked, all_words_first
 from .recovery import OpenIndex, open_generation
 from .snippets import mark, make_snippets
@@ -304,7 +305,8 @@ class Searcher:
                 page = self._fuse(index, ranker, parsed.text, page, limit, bool(filters))  # the model reads typos well
             counts = index.facets(searched.root, weights, filters, facets, FACET_VALUES) if facets else None
         matches = TermMatcher(searched.root)
-        hits = tuple(_hit(h, rank, matches, snippet_count, context)
+        evidence = ranked.evidence
+        hits = tuple(_hit(h, rank, matches, snippet_count, context, evidence.get(h.article.id))
                      for rank, h in enumerate(page.hits[offset:], start=offset + 1))
         warning = handle.opened.warning or (handle.semantic[1] if handle.semantic else None)
         return SearchResults(parsed.text, page.total, ranked.fallback, hits, handle.opened.generation, parsed.plain_words,
@@ -418,15 +420,16 @@ def _check_page(offset: int, limit: int, facets: Sequence[str]) -> None:
             raise QueryError(f"unknown facet {name!r}; choose from: {', '.join(FACETS)}")
 
 
-def _hit(found: EngineHit, rank: int, matches: TermMatcher, snippet_count: int, context: int) -> Hit:
-    """An engine hit as the query layer shows it: highlights and snippets."""
-    article = found.article
+def _hit(hit: EngineHit, rank: int, matches: TermMatcher, snippet_count: int, context: int, found: Found | None) -> Hit:
+    """An engine hit as the query layer shows it: highlights and snippets (`found`: its matching
+    words, when the ranking found them)."""
+    article = hit.article
     return Hit(
         id=article.id, path=article.path, line=article.line, headline=article.headline,
-        headline_highlights=mark(article.headline, matches)[1], score=found.score, date=article.date,
+        headline_highlights=mark(article.headline, matches)[1], score=hit.score, date=article.date,
         source=article.source, categories=article.categories,
-        snippets=make_snippets(article, matches, snippet_count, context),
-        rank=rank, explanation=found.explanation, authors=article.authors,
+        snippets=make_snippets(article, matches, snippet_count, context, found.sections if found else None),
+        rank=rank, explanation=hit.explanation, authors=article.authors,
     )
 
 

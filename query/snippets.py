@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 from indexer.analysis import WORD_RE, analyze_word, matching_words
 from indexer.models import Article
@@ -40,6 +40,10 @@ class _Sentence(NamedTuple):
     hits: tuple[Span, ...]
     paragraph: int
 
+
+#: A paragraph with words that match the query: its number in its section (of `scanned_paragraphs`),
+#: its text, and those words as (index term, span in the paragraph), as `paragraph_matches` gives them.
+Paragraph = tuple[int, str, list[tuple[str, Span]]]
 
 #: Where a sentence is in its section: (paragraph number, sentence number in the paragraph); these
 #: order as the sentences do.
@@ -205,6 +209,12 @@ def paragraph_matches(paragraph: str, matcher: TermMatcher, matches: Callable[[s
     return list(_matching_words(paragraph, matcher, matches or matcher))
 
 
+def matched_paragraphs(paragraphs: list[str], matcher: TermMatcher, matches: Callable[[str], bool]) -> list[Paragraph]:
+    """The paragraphs (of `scanned_paragraphs`) with words that match, numbered, with those words."""
+    return [(number, paragraph, words) for number, paragraph in enumerate(paragraphs)
+            if (words := paragraph_matches(paragraph, matcher, matches))]
+
+
 def sentence_terms(paragraph: str, found: list[tuple[str, Span]]) -> Iterator[frozenset[str]]:
     """The distinct matched terms of each sentence of the paragraph that has any, from its `paragraph_matches`."""
     return (sentence.matched for sentence in _marked(paragraph, 0, _sentence_spans(paragraph)[0], found) if sentence.matched)
@@ -230,18 +240,18 @@ class _Section:
     Up to SCAN_CHARS of text is looked at (a huge article stays fast).
     """
 
-    def __init__(self, paragraphs: tuple[str, ...], matcher: TermMatcher, matches: Callable[[str], bool]) -> None:
+    def __init__(self, paragraphs: tuple[str, ...], matcher: TermMatcher, matches: Callable[[str], bool],
+                 found: list[Paragraph] | None = None) -> None:
+        """`found`: the section's paragraphs with matching words, when the ranking found them already."""
         self.paragraphs = scanned_paragraphs(paragraphs)  # the last one cut at SCAN_CHARS
         self.split: dict[int, list[_Sentence]] = {}  # paragraph number -> its sentences, once split
         if sum(map(len, self.paragraphs)) > MARK_CHARS:
             self._mark_within_budget(matcher, matches)
             return
-        for number, paragraph in enumerate(self.paragraphs):
-            # most paragraphs match nothing: a substring test before the words are looked at
-            if found := paragraph_matches(paragraph, matcher, matches):
-                spans, cut_in_word = _sentence_spans(paragraph)
-                self.split[number] = (_marked(paragraph, number, spans, found) if not cut_in_word else
-                                      [_Sentence(text, *mark(text, matcher, matches), number) for text in split_sentences(paragraph)])
+        for number, paragraph, words in matched_paragraphs(self.paragraphs, matcher, matches) if found is None else found:
+            spans, cut_in_word = _sentence_spans(paragraph)
+            self.split[number] = (_marked(paragraph, number, spans, words) if not cut_in_word else
+                                  [_Sentence(text, *mark(text, matcher, matches), number) for text in split_sentences(paragraph)])
 
     def _mark_within_budget(self, matcher: TermMatcher, matches: Callable[[str], bool]) -> None:
         """Mark the sentences with matches, until MARK_CHARS of sentences have been marked (a section
@@ -326,15 +336,19 @@ def _join(section: str, sentences: list[_Sentence], matched: int) -> Snippet:
     return Snippet(section, " ".join(text_parts), tuple(highlights), matched)
 
 
-def make_snippets(article: Article, matcher: TermMatcher, count: int = 3, context: int = 1) -> tuple[Snippet, ...]:
+def make_snippets(article: Article, matcher: TermMatcher, count: int = 3, context: int = 1,
+                  found: Mapping[str, list[Paragraph]] | None = None) -> tuple[Snippet, ...]:
     """Up to `count` snippets, best first; no sentence appears twice.
 
-    With no sentence matching (a headline-only match), the article's lead sentence is shown.
+    With no sentence matching (a headline-only match), the article's lead sentence is shown. `found`:
+    the article's paragraphs with words of this matcher's terms, per section, when the ranking found
+    them already (`query.evidence`): they are not looked for again.
     """
     if count <= 0:
         return ()
     matches = lru_cache(maxsize=None)(matcher)  # an article repeats its words: ask once per word
-    sections = {name: _Section(article.section_text(name), matcher, matches) for name in SNIPPET_SECTIONS}
+    found = found or {}
+    sections = {name: _Section(article.section_text(name), matcher, matches, found.get(name)) for name in SNIPPET_SECTIONS}
     candidates = sorted(
         ((len(s.matched), len(s.hits), order, name, place)
          for order, name in enumerate(SNIPPET_SECTIONS)

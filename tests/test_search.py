@@ -168,3 +168,22 @@ def test_weights_come_from_the_environment(bbc_index: Path, monkeypatch: pytest.
     with Searcher(bbc_index) as searcher:
         assert searcher.config.weights["headline"] == 0
         assert searcher.search("Jalalabad checkpoints").hits[0].id == FOUNDING_ID
+
+
+def test_snippets_of_the_best_hits_are_those_cut_afresh(bbc_index: Path) -> None:
+    """The hits shown take the matching words the ranking found in them (query.evidence) instead of
+    looking again: their snippets must be exactly those cut from the article alone, for queries that
+    reorder (several words, a prefix, a phrase, a fallback to some of the words) and one that does not."""
+    from query.snippets import make_snippets
+    from query.syntax import TermMatcher, parse
+
+    with Searcher(bbc_index) as searcher:
+        for query in ("oil prices", "Blair elect*", '"prime minister" Iraq', "Jalalabad checkpoints Wimbledon", "football"):
+            results = searcher.search(query, limit=10)
+            assert results.hits, query
+            matcher = TermMatcher(parse(query).root)
+            for hit in results.hits:
+                article = searcher.article(hit.id)
+                assert article is not None
+                assert hit.snippets == make_snippets(article, matcher), (query, hit.id)
+            assert any(snippet.highlights for snippet in results.hits[0].snippets), query
