@@ -23,7 +23,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from .errors import ArticleSearchError, IndexDamaged, IndexMissing
 from .faults import checkpoint
@@ -38,8 +38,7 @@ DEFAULT_KEEP = 2  # generations kept: the serving one and the one before it (for
 NOT_CLONED = frozenset({META, MANIFEST})
 
 
-@dataclass(frozen=True)
-class Analysis:
+class Analysis(NamedTuple):
     """What turned text into index terms (indexer.analysis): an index is searched and updated only by the same."""
 
     version: int
@@ -142,8 +141,7 @@ def recorded_dirs(data: Any) -> tuple[str, ...]:
     return tuple(dirs) if isinstance(dirs, list) and all(isinstance(d, str) for d in dirs) else ()
 
 
-@dataclass(frozen=True)
-class Generation:
+class Generation(NamedTuple):
     """One complete index folder and its metadata."""
 
     path: Path

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from indexer.engines import Contribution
 
@@ -98,8 +98,7 @@ class SearchResults:
         }
 
 
-@dataclass(frozen=True)
-class Serving:
+class Serving(NamedTuple):
     """What a Searcher answers from: the generation CURRENT names, the one answering (an older one
     when that is damaged, with a warning), its engine and its articles."""
 

@@ -11,7 +11,6 @@ snippets' sentence matching, so every engine reorders its hits the same way.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import AbstractSet as Set
 from typing import Mapping, NamedTuple, Sequence
 
@@ -77,5 +76,5 @@ def by_best_sentence(hits: Sequence[EngineHit], found: Sequence[Found], words: S
         share, section = best_sentence(words_found, words)
         bonus = SENTENCE_WEIGHT * top * share
         explanation = (*hit.explanation, Contribution(section, EXPLAINED, bonus)) if explain and bonus else hit.explanation
-        scored.append(replace(hit, score=hit.score + bonus, explanation=explanation))
+        scored.append(hit._replace(score=hit.score + bonus, explanation=explanation))
     return sorted(scored, key=lambda hit: (-hit.score, hit.article.id))

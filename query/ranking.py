@@ -10,7 +10,6 @@ own scores: an article with every word ranks above one with some of them, whatev
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Mapping, NamedTuple, Sequence
 
 from indexer.engines import EngineHit, EngineIndex, EnginePage, Filters, bm25f
@@ -109,5 +108,5 @@ def exact_bm25f(index: EngineIndex, query: ParsedQuery, weights: Mapping[str, fl
         return tuple(hits)
     counts = [{section: words.counts(section) for section in words.sections} for words in found]
     scores, shares = bm25f.rescore(counts, lengths, query.root, weights, averages, frequencies, index.doc_count(), explain)
-    return tuple(replace(hit, score=float(scores[n]), explanation=bm25f.explanation(shares, n) if explain else ())
+    return tuple(hit._replace(score=float(scores[n]), explanation=bm25f.explanation(shares, n) if explain else ())
                  for n, hit in enumerate(hits))

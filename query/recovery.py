@@ -7,8 +7,7 @@ rebuild replaces the damaged one; without an older one, the error says how to re
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from indexer.config import Config
 from indexer.engines import EngineIndex, get_engine
@@ -16,8 +15,7 @@ from indexer.errors import ArticleSearchError, IndexDamaged
 from indexer.generations import Generation, GenerationMeta, IndexStore
 
 
-@dataclass(frozen=True)
-class OpenIndex:
+class OpenIndex(NamedTuple):
     """An open generation; `warning` is set when it answers in place of a damaged serving one."""
 
     index: EngineIndex

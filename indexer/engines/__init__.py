@@ -22,7 +22,7 @@ import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Literal, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Literal, Mapping, NamedTuple, Protocol
 
 from ..errors import ArticleSearchError
 from ..models import SECTIONS, Article
@@ -71,8 +71,7 @@ class Filters:
         return any((self.since, self.until, self.source, self.category, self.exclude_ids, self.author))
 
 
-@dataclass(frozen=True)
-class Contribution:
+class Contribution(NamedTuple):
     """How much one query term in one field added to a hit's score (for --explain)."""
 
     field: str
@@ -80,8 +79,7 @@ class Contribution:
     score: float
 
 
-@dataclass(frozen=True)
-class EngineHit:
+class EngineHit(NamedTuple):
     """A stored article an engine found, with its score."""
 
     article: Article
@@ -91,8 +89,7 @@ class EngineHit:
     lengths: Mapping[str, int] | None = None
 
 
-@dataclass(frozen=True)
-class EnginePage:
+class EnginePage(NamedTuple):
     """The hits asked for, best first, and how many articles match in all."""
 
     total: int

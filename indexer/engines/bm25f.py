@@ -16,8 +16,7 @@ and indexer.engines.opensearch).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from ..query_tree import SEARCH_FIELDS, Node, Phrase, positive_leaves
 from . import Contribution
@@ -29,8 +28,7 @@ K1 = 1.2  # saturation: measured on SciFact train and the BBC known items (bench
 B = 0.75  # length normalisation, the same for every field
 
 
-@dataclass(frozen=True)
-class TermStats:
+class TermStats(NamedTuple):
     """One query term's postings in each field: document numbers and term frequencies (a prefix or
     fuzzy word's expansions concatenated)."""
 

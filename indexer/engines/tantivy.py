@@ -459,7 +459,7 @@ class TantivyIndex(EngineIndex):
             kept = in_stable_order((hit for hit, _ in found), limit, sort_by_date)
             if explain:
                 where = {id(hit): address for hit, address in found}
-                kept = tuple(replace(hit, explanation=self._explain(translator, root, hit, where[id(hit)])) for hit in kept)
+                kept = tuple(hit._replace(explanation=self._explain(translator, root, hit, where[id(hit)])) for hit in kept)
         except (ValueError, OSError, KeyError, TypeError) as exc:
             raise _unreadable(exc) from None
         return EnginePage(result.count or 0, kept)
