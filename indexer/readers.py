@@ -115,7 +115,10 @@ def clean(text: str) -> str:
     """HTML entities decoded; odd spaces, line breaks and control characters collapsed to one space."""
     if "&" in text:
         text = html.unescape(text)
-    return _SPACES_RE.sub(" ", normalize(text)).strip()
+    text = normalize(text)
+    if not text.isprintable() or "  " in text:  # every odd space is unprintable: most text skips the regex
+        text = _SPACES_RE.sub(" ", text)
+    return text.strip()
 
 
 def paragraphs(text: str) -> list[str]:

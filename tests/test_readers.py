@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import BBC, BUNDLED_CORPUS, CORPORA, DAILYMAIL
 
 from indexer.models import Article, Notice, Skipped
-from indexer.readers import CorpusFile, find_files, read_file
+from indexer.readers import _SPACES_RE, CorpusFile, clean, find_files, read_file
 
 CAP = 10 * 1024 * 1024
 
@@ -150,3 +150,12 @@ def test_a_pipe_and_a_path_too_long_for_the_system_are_reported_and_the_rest_ind
     reasons = {Path(s.path).name[:10]: s.reason for s in skipped}
     assert "not a regular file" in reasons["pipe.txt"]
     assert any("too long" in reason.lower() for reason in reasons.values()), skipped
+
+
+def test_every_character_cleaned_away_is_unprintable() -> None:
+    """`clean` skips its regex for printable text without a double space: that is only right while
+    every character the regex turns into a space is one `str.isprintable` refuses."""
+    odd = [chr(code) for code in range(0x110000) if _SPACES_RE.fullmatch(chr(code))]
+    assert len(odd) > 100 and not [c for c in odd if c.isprintable()]
+    for text in ("a\u00a0b", "a  b", " a\tb ", "a\u2028b", "plain text", "caf\u00e9 \u201cquoted\u201d"):
+        assert clean(text) == _SPACES_RE.sub(" ", text).strip()
