@@ -55,14 +55,36 @@ def reference_tokens(text: str) -> list[tuple[str, int, int, int]]:
     return [tuple(t) for t in python_tokens(text)]
 
 
+@lru_cache(maxsize=1)
+def vocabulary() -> list[str]:
+    """Every distinct word of the real corpora."""
+    return sorted({word for texts in corpus_texts().values() for text in texts for word in WORD_RE.findall(text)})
+
+
 def test_every_distinct_word_of_the_real_corpora() -> None:
-    words = sorted({word for texts in corpus_texts().values() for text in texts for word in WORD_RE.findall(text)})
+    words = vocabulary()
     assert len(words) > 200_000  # the whole vocabulary, not a sample
     differences = [w for w in words if native_tokens(w) != reference_tokens(w)]
     print(f"{len(words):,} distinct words, {len(differences)} differences", file=sys.stderr)
     assert differences == []
     # the same words with a possessive and in capitals, as they appear in headlines
     assert [w for w in words[::7] if native_tokens(f"{w.upper()}'S {w}’s") != reference_tokens(f"{w.upper()}'S {w}’s")] == []
+
+
+def test_every_word_is_found_by_a_matcher_of_its_term_or_first_letter() -> None:
+    """The native matcher skips, unanalysed, a word whose first letter no query term starts with
+    (Snowball keeps a word's first letter): every word of the real corpora is still found by a
+    matcher of the term it analyses to, and by one of that term's first letter as a prefix."""
+    missed = []
+    for word in vocabulary():
+        term = analysis.analyze_word(word)
+        if term is None:
+            continue
+        exact, prefix = analysis.native_word_matcher([term], []), analysis.native_word_matcher([], [term[0]])
+        assert exact is not None and prefix is not None
+        if exact(word) != [(term, (0, len(word)))] or prefix(word) != [(term, (0, len(word)))]:
+            missed.append(word)
+    assert missed == []
 
 
 @pytest.mark.parametrize("corpus, terms_every, tokens_every", [
@@ -108,6 +130,8 @@ WORDISH = st.text(alphabet=st.sampled_from("aAbeEiIsSyY019 '’_-.\u00e9\u00c9\u
 def test_generated_text(text: str) -> None:
     assert native_tokens(text) == reference_tokens(text)
     assert NATIVE.analysed_text(text) == python_analysed_text(text)  # type: ignore[union-attr]
+    matcher = TermMatcher(parse("bee is* 9 eyes").root)
+    assert list(matcher.native(text)) == reference_matches(text, matcher)  # type: ignore[misc]
 
 
 def reference_matches(text: str, matcher: TermMatcher) -> list[tuple[str, tuple[int, int]]]:

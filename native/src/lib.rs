@@ -115,11 +115,23 @@ struct Analyzer {
 impl Analyzer {
     /// Calls `each(word, term)` for every word of the text. The cache's lock is never held while
     /// Python runs (the fallback may let another thread take the GIL and call in here).
-    fn analyse<F: FnMut(&Word, Option<&str>)>(&self, py: Python<'_>, text: &str, mut each: F) -> PyResult<()> {
+    fn analyse<F: FnMut(&Word, Option<&str>)>(&self, py: Python<'_>, text: &str, each: F) -> PyResult<()> {
+        self.analyse_some(py, text, |_| true, each)
+    }
+
+    /// `analyse`, for the words whose first byte `wanted` accepts (a word starting with a non-ASCII
+    /// letter always); the others are skipped unanalysed.
+    fn analyse_some<W: Fn(u8) -> bool, F: FnMut(&Word, Option<&str>)>(
+        &self, py: Python<'_>, text: &str, wanted: W, mut each: F,
+    ) -> PyResult<()> {
         let found = words(text);
         let mut cache = self.cache.lock().unwrap();
         for word in &found {
             let surface = &text[word.start_byte..word.end_byte];
+            let first = surface.as_bytes()[0];
+            if first.is_ascii() && !wanted(first.to_ascii_lowercase()) {
+                continue;
+            }
             if let Some(term) = cache.get(surface) {
                 each(word, term.as_deref());
                 continue;
@@ -192,6 +204,11 @@ struct WordMatcher {
     analyzer: Py<Analyzer>,
     exact: HashSet<String>,
     prefixes: Vec<String>,
+    /// The lower-case ASCII letters and digits a matching term can start with. Snowball English
+    /// keeps a word's first letter (it changes only endings; see `term_key` in indexer/analysis.py),
+    /// and folding lower-cases it, so a word of ASCII letters starting with any other letter cannot
+    /// match: it is skipped without a look-up (the 30 hits a search rescores: 2.45 -> 1.38 ms).
+    first_letters: [bool; 128],
 }
 
 #[pymethods]
@@ -199,13 +216,22 @@ impl WordMatcher {
     /// `exact`: terms that match; `prefixes`: a term that starts with one of them matches too.
     #[new]
     fn new(analyzer: Py<Analyzer>, exact: Vec<String>, prefixes: Vec<String>) -> Self {
-        WordMatcher { analyzer, exact: exact.into_iter().collect(), prefixes }
+        let mut first_letters = [false; 128];
+        for term in exact.iter().chain(&prefixes) {
+            match term.bytes().next() {
+                Some(b) if b.is_ascii() => first_letters[b.to_ascii_lowercase() as usize] = true,
+                Some(_) => {} // a term starting beyond ASCII: no word of ASCII letters analyses to it
+                None => first_letters = [true; 128], // an empty prefix matches every term
+            }
+        }
+        WordMatcher { analyzer, exact: exact.into_iter().collect(), prefixes, first_letters }
     }
 
     /// (term, (start, end)) of each matching word in order; offsets are character indices.
     fn matching<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Vec<(Bound<'py, PyString>, (usize, usize))>> {
         let mut out = Vec::new();
-        self.analyzer.get().analyse(py, text, |word, term| {
+        let wanted = |first: u8| self.first_letters[first as usize];
+        self.analyzer.get().analyse_some(py, text, wanted, |word, term| {
             if let Some(term) = term {
                 if self.exact.contains(term) || self.prefixes.iter().any(|p| term.starts_with(p.as_str())) {
                     out.push((PyString::new(py, term), (word.start, word.end)));
