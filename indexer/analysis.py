@@ -120,6 +120,20 @@ def _load_native() -> object | None:
 NATIVE = _load_native()
 
 
+def _native_within_edits() -> Callable[[str, list[str], int], list[int]] | None:
+    if NATIVE is None:
+        return None
+    import article_search_native
+
+    return article_search_native.within_edits  # type: ignore[no-any-return]
+
+
+#: With the native analyzer, `article_search_native.within_edits(term, candidates, max_edits)`: the
+#: positions of the candidates `indexer.query_tree.within_edits` keeps (it raises UnicodeEncodeError
+#: on lone surrogates); else None.
+NATIVE_WITHIN_EDITS = _native_within_edits()
+
+
 def tokens(text: str) -> Iterator[Token]:
     """Analysed tokens of a text, positions counted over kept terms only.
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from dataclasses import field as attribute
 from typing import Callable, Iterable, Iterator, Sequence, Union
 
+from .analysis import NATIVE_WITHIN_EDITS
 from .models import SECTIONS
 
 SEARCH_FIELDS: tuple[str, ...] = SECTIONS
@@ -186,11 +187,20 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 
 
 def within_edits(term: str, candidates: Iterable[str], max_edits: int) -> list[str]:
-    """The candidates, other than `term`, at most `max_edits` edits from it.
+    """The candidates, other than `term`, at most `max_edits` edits from it, in their order: counted
+    by the native analyzer when installed (did-you-mean reads up to ~8,000 terms: 15 ms in Python)."""
+    if NATIVE_WITHIN_EDITS is not None:
+        candidates = list(candidates)
+        try:
+            return [candidates[n] for n in NATIVE_WITHIN_EDITS(term, candidates, max_edits)]
+        except UnicodeEncodeError:  # a lone surrogate: a Rust string cannot hold it
+            pass
+    return python_within_edits(term, candidates, max_edits)
 
-    Cheap tests first (length, and letters gained or lost: one edit changes at most two), so few
-    words reach the edit distance computed in Python.
-    """
+
+def python_within_edits(term: str, candidates: Iterable[str], max_edits: int) -> list[str]:
+    """`within_edits` in Python (the reference). Cheap tests first (length, and letters gained or
+    lost: one edit changes at most two), so few words reach the edit distance."""
     letters = set(term)
     return [
         other for other in candidates

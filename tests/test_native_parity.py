@@ -1,4 +1,5 @@
-"""The native analyzer (native/, `pip install ./native`) against the Python reference in indexer/analysis.py.
+"""The native analyzer (native/, `pip install ./native`) against the Python reference in indexer/analysis.py
+(and did-you-mean's edit distances against indexer/query_tree.py).
 
 Both must give identical terms, positions and character offsets: on every distinct word of the real
 corpora the benchmark is made of (BBC, Reuters-21578, Daily Mail, and the 18F posts), on whole
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from indexer import analysis
 from indexer.analysis import WORD_RE, matching_words, python_analysed_text, python_tokens
+from indexer.query_tree import python_within_edits, within_edits
 from query import snippets
 from query.syntax import TermMatcher, parse
 
@@ -132,6 +134,32 @@ def test_generated_text(text: str) -> None:
     assert NATIVE.analysed_text(text) == python_analysed_text(text)  # type: ignore[union-attr]
     matcher = TermMatcher(parse("bee is* 9 eyes").root)
     assert list(matcher.native(text)) == reference_matches(text, matcher)  # type: ignore[misc]
+
+
+def test_did_you_mean_keeps_the_same_terms_on_the_real_vocabulary() -> None:
+    """The edit distances counted natively against the Python reference: misspellings of real terms
+    (a letter dropped, two swapped, one changed) against every term of their first letter."""
+    terms = sorted({term for word in vocabulary() if (term := analysis.analyze_word(word))})
+    by_letter: dict[str, list[str]] = {}
+    for term in terms:
+        by_letter.setdefault(term[0], []).append(term)
+    differences = []
+    for term in terms[::2000]:
+        for typo in {term[:-1], term[0] + term[2:3] + term[1:2] + term[3:], term[:2] + "x" + term[3:]}:
+            for edits in (1, 2):
+                if within_edits(typo, by_letter[term[0]], edits) != python_within_edits(typo, by_letter[term[0]], edits):
+                    differences.append((typo, edits))
+    assert differences == []
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="abcé\u0301ß", max_size=8), st.lists(st.text(alphabet="abcé\u0301ß", max_size=10), max_size=20), st.integers(0, 3))
+def test_did_you_mean_keeps_the_same_terms_on_generated_words(term: str, candidates: list[str], edits: int) -> None:
+    assert within_edits(term, candidates, edits) == python_within_edits(term, candidates, edits)
+
+
+def test_did_you_mean_falls_back_on_lone_surrogates() -> None:
+    assert within_edits("rate", ["rat\ud800", "rates", "rate"], 1) == python_within_edits("rate", ["rat\ud800", "rates", "rate"], 1) == ["rat\ud800", "rates"]
 
 
 def reference_matches(text: str, matcher: TermMatcher) -> list[tuple[str, tuple[int, int]]]:
