@@ -14,6 +14,7 @@ import os
 import re
 import stat as stat_module
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol
 
@@ -55,10 +56,11 @@ class CorpusFile:
     label: str = ""
     known: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def rel(self) -> str:
         """The id of the file's article (and the base of its records' default ids): its path relative
-        to its corpus folder, after the folder's label when several folders are indexed together."""
+        to its corpus folder, after the folder's label when several folders are indexed together.
+        Worked out once: a JSONL file's every record asks for it."""
         relative = path_text(self.path.relative_to(self.root).as_posix())
         return f"{self.label}/{relative}" if self.label else relative
 
@@ -68,6 +70,7 @@ class CorpusFile:
         return path_text(self.path)
 
 
+@lru_cache(maxsize=1024)  # asked for each article of a file
 def path_text(path: Path | str | bytes) -> str:
     """A path as storable, printable text: bytes that are not UTF-8 become `\\xNN` escapes.
 
