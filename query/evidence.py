@@ -3,7 +3,8 @@ section for exact BM25F (`query.ranking.exact_bm25f`) and placed in sentences fo
 (`query.proximity`).
 
 Found as snippets find them (`query.snippets.matched_paragraphs`), not by analysing whole articles:
-30 hits cost about 3 ms, not 15. The hits shown pass them on to their snippets, which do not look again.
+the 15 reordered hits cost about 1 ms a query with the native analyzer, 2.5 ms without (48k
+articles). The hits shown pass them on to their snippets, which do not look again.
 """
 from __future__ import annotations
 
