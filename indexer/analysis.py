@@ -121,11 +121,12 @@ NATIVE = _load_native()
 
 
 def _native_within_edits() -> Callable[[str, list[str], int], list[int]] | None:
+    """None too for an extension built from an older native/ (without it): Python counts them then."""
     if NATIVE is None:
         return None
     import article_search_native
 
-    return article_search_native.within_edits  # type: ignore[no-any-return]
+    return getattr(article_search_native, "within_edits", None)
 
 
 #: With the native analyzer, `article_search_native.within_edits(term, candidates, max_edits)`: the

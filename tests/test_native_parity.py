@@ -158,6 +158,14 @@ def test_did_you_mean_keeps_the_same_terms_on_generated_words(term: str, candida
     assert within_edits(term, candidates, edits) == python_within_edits(term, candidates, edits)
 
 
+def test_an_extension_built_before_edit_distances_leaves_them_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    import article_search_native
+
+    assert analysis._native_within_edits() is article_search_native.within_edits
+    monkeypatch.delattr(article_search_native, "within_edits")
+    assert analysis._native_within_edits() is None
+
+
 def test_did_you_mean_falls_back_on_lone_surrogates() -> None:
     assert within_edits("rate", ["rat\ud800", "rates", "rate"], 1) == python_within_edits("rate", ["rat\ud800", "rates", "rate"], 1) == ["rat\ud800", "rates"]
 
